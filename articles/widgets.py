@@ -1,0 +1,83 @@
+import json
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+
+class TagAutocompleteWidget(forms.SelectMultiple):
+    """
+    Tags as removable chips, suggesting existing tags as the editor types and
+    creating new ones on Enter or comma. Uses the admin's own select2 and its
+    autocomplete endpoint (which applies TagAdmin's search and permissions).
+    """
+
+    def __init__(self, field, admin_site, attrs=None):
+        self.field = field
+        self.admin_site = admin_site
+        super().__init__(attrs)
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs.update(
+            {
+                "class": "tag-autocomplete",
+                "data-url": reverse(f"{self.admin_site.name}:autocomplete"),
+                "data-app-label": self.field.model._meta.app_label,
+                "data-model-name": self.field.model._meta.model_name,
+                "data-field-name": self.field.name,
+                "data-theme": "admin-autocomplete",
+                "data-token-separators": json.dumps([","]),
+                "data-placeholder": "Type to find or add tags",
+            }
+        )
+        return attrs
+
+    def optgroups(self, name, value, attrs=None):
+        options = [self.create_option(name, tag, tag, True, index) for index, tag in enumerate(value)]
+        return [(None, options, 0)]
+
+    def format_value(self, value):
+        return [str(getattr(tag, "name", tag)) for tag in value or []]
+
+    @property
+    def media(self):
+        extra = "" if settings.DEBUG else ".min"
+        return forms.Media(
+            js=(
+                f"admin/js/vendor/jquery/jquery{extra}.js",
+                f"admin/js/vendor/select2/select2.full{extra}.js",
+                "admin/js/jquery.init.js",
+                "js/tag-autocomplete.js",
+            ),
+            css={"screen": (f"admin/css/vendor/select2/select2{extra}.css", "admin/css/autocomplete.css")},
+        )
+
+
+class TagListField(forms.Field):
+    """A list of tag names; new names become new tags when the article is saved."""
+
+    max_length = 100
+
+    def to_python(self, value):
+        names, seen = [], set()
+        for name in value or []:
+            name = " ".join(str(name).split())
+            if name and name.casefold() not in seen:
+                seen.add(name.casefold())
+                names.append(name)
+        return names
+
+    def validate(self, value):
+        super().validate(value)
+        too_long = [name for name in value if len(name) > self.max_length]
+        if too_long:
+            raise ValidationError(
+                "Tag names can be at most %(max)d characters: %(names)s.",
+                params={"max": self.max_length, "names": ", ".join(too_long)},
+            )
+
+    def has_changed(self, initial, data):
+        initial_names = {str(getattr(tag, "name", tag)).casefold() for tag in initial or []}
+        return initial_names != {name.casefold() for name in self.to_python(data)}
