@@ -241,12 +241,25 @@ class Article(models.Model):
         return curated + list(fill)
 
 
+class PairNaturalKeyManager(models.Manager):
+    """Natural key of a row joining two slugged models: (first slug, second slug)."""
+
+    def __init__(self, first, second):
+        super().__init__()
+        self.first, self.second = first, second
+
+    def get_by_natural_key(self, first_slug, second_slug):
+        return self.get(**{f"{self.first}__slug": first_slug, f"{self.second}__slug": second_slug})
+
+
 class Authorship(models.Model):
     """An author's place in an article's byline."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="authorships")
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = PairNaturalKeyManager("article", "author")
 
     class Meta:
         ordering = ["position", "id"]
@@ -261,20 +274,6 @@ class Authorship(models.Model):
         return self.article.natural_key() + self.author.natural_key()
 
     natural_key.dependencies = ["articles.article", "articles.author"]
-
-
-class PairNaturalKeyManager(models.Manager):
-    """Natural key of a row joining two slugged models: (first slug, second slug)."""
-
-    def __init__(self, first, second):
-        super().__init__()
-        self.first, self.second = first, second
-
-    def get_by_natural_key(self, first_slug, second_slug):
-        return self.get(**{f"{self.first}__slug": first_slug, f"{self.second}__slug": second_slug})
-
-
-Authorship.add_to_class("objects", PairNaturalKeyManager("article", "author"))
 
 
 class TaggedArticle(TaggedItemBase):
