@@ -14,19 +14,23 @@ from .fields import SanitizedHTMLField
 RELATED_ARTICLES_COUNT = 4
 
 
-class SlugNaturalKeyManager(models.Manager):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+class NaturalKeyManager(models.Manager):
+    """Finds a row by the lookups its model lists in `natural_key_lookups`."""
+
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.model.natural_key_lookups, key, strict=True)))
 
 
 class Section(models.Model):
+    natural_key_lookups = ["slug"]
+
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(
         blank=True, help_text="One or two sentences shown on the section page and in search results."
     )
 
-    objects = SlugNaturalKeyManager()
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["name"]
@@ -42,11 +46,13 @@ class Section(models.Model):
 
 
 class Author(models.Model):
+    natural_key_lookups = ["slug"]
+
     name = models.CharField(max_length=150)
     slug = models.SlugField(max_length=150, unique=True)
     bio = models.TextField(blank=True, help_text="Plain text, shown on the author's page.")
 
-    objects = SlugNaturalKeyManager()
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["name"]
@@ -62,9 +68,10 @@ class Author(models.Model):
 
 
 class Tag(TagBase):
-    natural_key_fields = ["slug"]
+    natural_key_fields = ["slug"]  # taggit's name for it
+    natural_key_lookups = ["slug"]
 
-    objects = SlugNaturalKeyManager()
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["name"]
@@ -241,25 +248,16 @@ class Article(models.Model):
         return curated + list(fill)
 
 
-class PairNaturalKeyManager(models.Manager):
-    """Natural key of a row joining two slugged models: (first slug, second slug)."""
-
-    def __init__(self, first, second):
-        super().__init__()
-        self.first, self.second = first, second
-
-    def get_by_natural_key(self, first_slug, second_slug):
-        return self.get(**{f"{self.first}__slug": first_slug, f"{self.second}__slug": second_slug})
-
-
 class Authorship(models.Model):
     """An author's place in an article's byline."""
+
+    natural_key_lookups = ["article__slug", "author__slug"]
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="authorships")
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
     position = models.PositiveSmallIntegerField(default=0)
 
-    objects = PairNaturalKeyManager("article", "author")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -277,10 +275,12 @@ class Authorship(models.Model):
 
 
 class TaggedArticle(TaggedItemBase):
+    natural_key_lookups = ["content_object__slug", "tag__slug"]
+
     content_object = models.ForeignKey(Article, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="taggedarticle_items")
 
-    objects = PairNaturalKeyManager("content_object", "tag")
+    objects = NaturalKeyManager()
 
     class Meta:
         constraints = [
@@ -296,11 +296,13 @@ class TaggedArticle(TaggedItemBase):
 class Related(models.Model):
     """An editor's curated link from one article to another."""
 
+    natural_key_lookups = ["article__slug", "related_article__slug"]
+
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
     related_article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_from")
     position = models.PositiveSmallIntegerField(default=0)
 
-    objects = PairNaturalKeyManager("article", "related_article")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["position", "id"]
