@@ -1,6 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import views
+from . import converters, views
+
+register_converter(converters.YearConverter, "yyyy")
+register_converter(converters.TwoDigitConverter, "mm")
+register_converter(converters.TwoDigitConverter, "dd")
 
 app_name = "articles"
 
@@ -10,7 +14,7 @@ urlpatterns = [
     path("tag/<str:slug>/", views.TagView.as_view(), name="tag"),
     path("author/<slug:slug>/", views.AuthorView.as_view(), name="author"),
     path(
-        "<int:year>/<int:month>/<int:day>/<slug:slug>/",
+        "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/",
         views.ArticleDetailView.as_view(),
         name="article",
     ),
