@@ -28,7 +28,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{'Created' if created else 'Reset'} the local editor account.\n"
-                f"  Admin:    http://127.0.0.1:8000/admin/\n"
                 f"  Username: {username}\n"
                 f"  Password: {password}"
             )
