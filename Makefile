@@ -15,11 +15,14 @@ PYTHON ?= $(shell bin/find-python)
 DEMO_ENV = NEWSROOM_DEMO=1 DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
-.PHONY: help run serve-demo test test-fast lint format migrate check clean
+.PHONY: help run serve-demo serve bench test test-fast lint format migrate check clean audit
 
 help:
 	@echo "make run    set up and serve the demo newsroom on http://$(HOST):$(PORT)"
 	@echo "make test   install the test requirements and run the whole suite"
+	@echo "make serve  serve production-like with gunicorn.conf.py (settings from the environment)"
+	@echo "make bench  benchmark with wrk at NS=\"1000 10000 100000\" articles (PEER=1: the Wagtail peer too)"
+	@echo "make audit  Lighthouse on the demo site: accessibility, SEO, best practices 100, performance >= 95"
 	@echo "make lint   ruff check and format check"
 	@echo "make clean  remove the virtualenv, the local database and generated files"
 
@@ -47,14 +50,51 @@ run: $(VENV)/.installed var/secret_key
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py loaddata demo
+	$(DEMO_ENV) $(PY) manage.py load_demo_images
 	$(DEMO_ENV) $(PY) manage.py demo_editor
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
 	$(DEMO_ENV) $(VENV)/bin/gunicorn newsroom.wsgi:application --bind $(HOST):$(PORT) \
 		--workers 2 --access-logfile - --log-level info
 
+# Production-like serving: the environment decides (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
+# DATABASE_URL, REDIS_URL, ...; DJANGO_DEBUG defaults to 0 here). gunicorn.conf.py sets
+# workers, threads, timeouts and logs; GUNICORN_BIND or HOST/PORT choose the address.
+serve: $(VENV)/.installed
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py newsroom.wsgi
+
+# Benchmark: `make bench`, `make bench NS="1000 10000" PEER=1`. See bench/run.sh for the knobs.
+NS ?= 1000 10000 100000
+bench: $(VENV)/.installed
+	NS="$(NS)" PEER="$(PEER)" CACHED="$(CACHED)" bench/run.sh
+
+# Lighthouse (pinned, installed here rather than globally) on the demo site served by
+# gunicorn as `make run` serves it, on AUDIT_PORT with its own database (var/audit.sqlite3).
+AUDIT_PORT ?= 8011
+LIGHTHOUSE := var/node/node_modules/.bin/lighthouse
+
+$(LIGHTHOUSE):
+	@mkdir -p var/node
+	npm install --prefix var/node --no-audit --no-fund --save-exact lighthouse@12.2.3
+
+audit: $(VENV)/.installed var/secret_key $(LIGHTHOUSE)
+	@bin/ensure-chromium
+	$(DEMO_ENV) DATABASE_URL=sqlite:///$(CURDIR)/var/audit.sqlite3 CHROME_PATH=/usr/bin/chromium \
+		$(PY) bin/audit --port $(AUDIT_PORT)
+
 test: $(VENV)/.installed-dev
 	@bin/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Photos benchmark (not a test): rendition time for a 12-megapixel JPEG and the article page's
+# transfer size on a phone. Uses its own throwaway SQLite database and a temporary media folder.
+BENCH_DB = sqlite:///$(CURDIR)/var/bench-images.sqlite3
+bench-images: $(VENV)/.installed-dev
+	@mkdir -p var && rm -f var/bench-images.sqlite3*
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py loaddata demo -v0
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_images
+	@rm -f var/bench-images.sqlite3*
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ def site(request):
     return {
         "site_name": settings.NEWSROOM_NAME,
         "site_description": settings.NEWSROOM_DESCRIPTION,
+        "site_language": settings.NEWSROOM_LANGUAGE,
         # Lazy: evaluated only when a template iterates it, once per page.
         "nav_sections": Section.objects.all(),
     }

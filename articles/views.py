@@ -1,27 +1,60 @@
 from datetime import date
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
+from django.core.paginator import InvalidPage
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views.generic import DetailView, ListView
+from django.utils.text import Truncator
+from django.views.generic import (
+    ArchiveIndexView,
+    DayArchiveView,
+    DetailView,
+    ListView,
+    MonthArchiveView,
+    YearArchiveView,
+)
 
-from .models import Article, Author, Section, Tag
+from . import search
+from .models import Article, Author, Correction, PreviewLink, Section, Tag
+from .pagination import NewerOlderPaginator
 
 
 class PublishedArticlesMixin:
     """Every public list starts from Article.objects.published()."""
 
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
-    # A page number past the end is a 404, a malformed one too (Django's default).
 
     def get_queryset(self):
         return Article.objects.published().with_listing_data().newest_first()
 
+    def paginate_queryset(self, queryset, page_size):
+        """Newer/Older pages without a COUNT(*); a page number past the end or malformed is a 404."""
+        paginator = NewerOlderPaginator(queryset, page_size)
+        try:
+            page = paginator.page(self.kwargs.get(self.page_kwarg) or self.request.GET.get(self.page_kwarg) or 1)
+        except InvalidPage:
+            raise Http404("No such page.") from None
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+def feed_links(name, **kwargs):
+    """The RSS and Atom feeds of a page, for <link rel="alternate"> and the visible feed links."""
+    return [
+        {"format": "RSS", "type": "application/rss+xml", "url": reverse(f"articles:{name}-rss", kwargs=kwargs)},
+        {"format": "Atom", "type": "application/atom+xml", "url": reverse(f"articles:{name}-atom", kwargs=kwargs)},
+    ]
+
 
 class HomeView(PublishedArticlesMixin, ListView):
     template_name = "articles/home.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(feeds=feed_links("latest"), **kwargs)
 
 
 class ScopedArticleListView(PublishedArticlesMixin, ListView):
@@ -29,6 +62,8 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
 
     scope_model = None
     scope_filter = None
+    # "tag" or "section": teasers link to ?in=<kind>:<slug> so previous/next stay in this list.
+    navigation_scope = None
     template_name = "articles/article_list.html"
 
     def get_queryset(self):
@@ -36,10 +71,16 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
         return super().get_queryset().filter(**{self.scope_filter: self.scope})
 
     def get_context_data(self, **kwargs):
+        intro = getattr(self.scope, "description", "") or getattr(self.scope, "bio", "")
         return super().get_context_data(
             scope=self.scope,
             scope_label=self.scope_model._meta.verbose_name.capitalize(),
-            intro=getattr(self.scope, "description", "") or getattr(self.scope, "bio", ""),
+            intro=intro,
+            page_description=Truncator(intro).chars(160)
+            if intro
+            else f"The latest articles on {self.scope} from {settings.NEWSROOM_NAME}.",
+            feeds=feed_links(self.scope_model._meta.model_name, slug=self.scope.slug),
+            teaser_scope=f"{self.navigation_scope}:{self.scope.slug}" if self.navigation_scope else "",
             **kwargs,
         )
 
@@ -47,11 +88,13 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
 class SectionView(ScopedArticleListView):
     scope_model = Section
     scope_filter = "section"
+    navigation_scope = "section"
 
 
 class TagView(ScopedArticleListView):
     scope_model = Tag
     scope_filter = "tags"
+    navigation_scope = "tag"
 
 
 class AuthorView(ScopedArticleListView):
@@ -71,7 +114,7 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         articles = Article.objects.all() if self.is_preview_allowed() else Article.objects.published()
-        return articles.with_listing_data().prefetch_related("tags")
+        return articles.with_listing_data().prefetch_related("tags", "corrections")
 
     def is_preview_allowed(self):
         user = self.request.user
@@ -81,6 +124,8 @@ class ArticleDetailView(DetailView):
         self.object = self.get_object()
         canonical = self.object.get_absolute_url()
         if request.path != canonical:
+            if request.GET.get("in"):
+                canonical += "?" + urlencode({"in": request.GET["in"]}, safe=":")
             return redirect(canonical, permanent=self.object.is_live)
         response = self.render_to_response(self.get_context_data(object=self.object))
         if not self.object.is_live:
@@ -94,12 +139,218 @@ class ArticleDetailView(DetailView):
             raise Http404("No such date.")
         return super().get_object(queryset)
 
+    def get_navigation_scope(self):
+        """
+        The tag or section named by ?in=tag:<slug> or ?in=section:<slug>, with
+        the articles it holds, when this article belongs to it; otherwise
+        (None, None) and previous/next walk the whole site. The article's
+        section and tags are already loaded, so this costs no query.
+        """
+        kind, _, slug = self.request.GET.get("in", "").partition(":")
+        article = self.object
+        if kind == "section" and article.section and article.section.slug == slug:
+            return article.section, Article.objects.filter(section=article.section)
+        if kind == "tag":
+            for tag in article.tags.all():
+                if tag.slug == slug:
+                    return tag, Article.objects.filter(tags=tag)
+        return None, None
+
     def get_context_data(self, **kwargs):
         article = self.object
+        nav_scope, scoped_articles = self.get_navigation_scope()
+        updates, corrections = article.corrections_for_readers()
+        previous_article, next_article = article.get_previous_and_next_published(scoped_articles)
         return super().get_context_data(
-            previous_article=article.get_previous_published(),
-            next_article=article.get_next_published(),
+            updates=updates,
+            corrections=corrections,
+            previous_article=previous_article,
+            next_article=next_article,
+            nav_scope=nav_scope,
+            # The ?in= value previous/next links carry on (empty: site-wide).
+            nav_scope_param=self.request.GET["in"] if nav_scope else "",
             related_articles=article.get_related_articles(),
             now=timezone.now(),
             **kwargs,
         )
+
+
+class ArchiveMixin(PublishedArticlesMixin):
+    """
+    Date-based archives of published articles, by local publication date. An
+    empty period is a 404, and its previous/next links skip to periods that
+    have articles (a query each, on the bare queryset; only the page's own
+    articles get their listing data).
+    """
+
+    date_field = "published_at"
+    month_format = "%m"
+    day_format = "%d"
+    allow_empty = False
+
+    def get_queryset(self):
+        return Article.objects.published().newest_first()
+
+    def get_dated_items(self):
+        date_list, articles, extra_context = super().get_dated_items()
+        return date_list, articles.with_listing_data(), extra_context
+
+
+class ArticleArchiveView(ArchiveMixin, ArchiveIndexView):
+    """/archive/: the years and months that have articles (one query); no article list."""
+
+    date_list_period = "month"
+    allow_empty = True
+    paginate_by = None
+
+
+class ArticleYearArchiveView(ArchiveMixin, YearArchiveView):
+    """The months of one year that have articles."""
+
+    date_list_period = "month"
+    make_object_list = False
+    paginate_by = None
+
+    def get_dated_queryset(self, **lookup):
+        # Django's emptiness check would load every article of the year; its
+        # months (get_date_list, a 404 when there are none) tell the same in one query.
+        return self.get_queryset().filter(**lookup)
+
+
+class ArticleMonthArchiveView(ArchiveMixin, MonthArchiveView):
+    pass
+
+
+class ArticleDayArchiveView(ArchiveMixin, DayArchiveView):
+    pass
+
+
+class CorrectionListView(ListView):
+    """/corrections/: every correction, clarification and update to a published article, newest first."""
+
+    paginate_by = 20
+    # Newer/Older pages, no COUNT(*), as the article lists.
+    paginate_queryset = PublishedArticlesMixin.paginate_queryset
+
+    def get_queryset(self):
+        return (
+            Correction.objects.published()
+            .select_related("article")
+            .only("kind", "text", "created_at", "article__headline", "article__slug", "article__published_at")
+            .newest_first()
+        )
+
+
+class PreviewLinkView(ArticleDetailView):
+    """
+    /preview/<signed token>/: a draft or scheduled article for someone without
+    an account, as readers will see it, under a "Preview" banner. Never cached,
+    never indexed. A tampered or unknown link is a 404; an expired or revoked
+    one a 410; once the article is live, the link redirects to its public URL.
+    """
+
+    def get(self, request, *args, **kwargs):
+        try:
+            token = PreviewLink.token_from_signed(kwargs["signed_token"])
+        except signing.BadSignature:
+            raise Http404("No such preview link.") from None
+        link = get_object_or_404(PreviewLink.objects.select_related("article"), token=token)
+        if link.article.is_live:
+            return self.private(redirect(link.article.get_absolute_url()))
+        if not link.is_active:
+            response = render(request, "articles/preview_gone.html", {"link": link}, status=410)
+            return self.private(response)
+        self.object = self.get_article(link)
+        return self.private(self.render_to_response(self.get_context_data(object=self.object, preview_link=link)))
+
+    def get_article(self, link):
+        # The link is the permission: any article, published or not, with what its page shows.
+        articles = Article.objects.all().with_listing_data().prefetch_related("tags", "corrections")
+        return get_object_or_404(articles, pk=link.article_id)
+
+    @staticmethod
+    def private(response):
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+
+class SearchView(ListView):
+    """
+    /search/?q=...&section=<slug>&tag=<slug>&page=<n>: published articles
+    matching the query, best first, with highlighted snippets (articles/search.py).
+
+    Nothing a reader types is an error: an empty, too long or unanswerable
+    query, an unknown section or tag and a bad page number each get a normal
+    page with a message. Queries: sections and tags for the form (the sections
+    also fill the header), then the count, the page and the bylines.
+    """
+
+    template_name = "articles/search.html"
+    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
+    paginator_class = search.BoundedPaginator
+
+    def get(self, request, *args, **kwargs):
+        self.notices = []
+        self.query, truncated = search.clean_query(request.GET.get("q", ""))
+        if truncated:
+            limit = search.MAX_QUERY_LENGTH
+            self.notices.append(f"Searches are limited to {limit} characters; this one was shortened.")
+        self.parsed = search.parse_query(self.query)
+        if self.query and not self.parsed:
+            self.notices.append(
+                "There was nothing to look for in that search: add a word or a phrase "
+                "(punctuation and -exclusions alone find nothing)."
+            )
+        self.sections = list(Section.objects.all())
+        self.tags = list(search.published_tags())
+        self.section = self.choose(self.sections, "section")
+        self.tag = self.choose(self.tags, "tag")
+        return super().get(request, *args, **kwargs)
+
+    def choose(self, options, parameter):
+        slug = self.request.GET.get(parameter, "")
+        if not slug:
+            return None
+        for option in options:
+            if option.slug == slug:
+                return option
+        name = Truncator(slug).chars(40)
+        self.notices.append(f"There is no {parameter} “{name}”, so all {parameter}s were searched.")
+        return None
+
+    def get_queryset(self):
+        if not self.parsed:
+            return Article.objects.none()
+        articles = Article.objects.published()
+        if self.section:
+            articles = articles.filter(section=self.section)
+        if self.tag:
+            articles = articles.filter(tags=self.tag)
+        return search.search(articles, self.parsed)
+
+    def paginate_queryset(self, queryset, page_size):
+        """Like ListView's, but a malformed or out-of-range page number shows the first or last page."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        parameters = {
+            "q": self.query,
+            "section": self.section and self.section.slug,
+            "tag": self.tag and self.tag.slug,
+        }
+        return context | {
+            "results": search.results(context["object_list"]),
+            "query": self.query,
+            "searched": bool(self.parsed),
+            "notices": self.notices,
+            "sections": self.sections,
+            "nav_sections": self.sections,
+            "tags": self.tags,
+            "section": self.section,
+            "tag": self.tag,
+            "search_parameters": urlencode({key: value for key, value in parameters.items() if value}),
+        }

@@ -2,6 +2,7 @@ import json
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -81,3 +82,44 @@ class TagListField(forms.Field):
     def has_changed(self, initial, data):
         initial_names = {str(getattr(tag, "name", tag)).casefold() for tag in initial or []}
         return initial_names != {name.casefold() for name in self.to_python(data)}
+
+
+class ImageChooserWidget(AutocompleteSelect):
+    """
+    The lead-image chooser: the admin's search-as-you-type select, with a
+    thumbnail beside each result and beside the chosen image. Results come from
+    ImageAdmin's chooser endpoint (the admin's autocomplete view plus a
+    thumbnail URL); static/js/image-chooser.js draws them without inline style.
+    """
+
+    url_name = "%s:articles_image_chooser"
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        # Not "admin-autocomplete": Django's script would set it up first, without thumbnails.
+        attrs["class"] = " ".join(
+            [name for name in attrs["class"].split() if name != "admin-autocomplete"] + ["image-chooser"]
+        )
+        attrs["data-placeholder"] = "Type to search photos by alt text, caption or credit"
+        return attrs
+
+    def optgroups(self, name, value, attrs=None):
+        groups = super().optgroups(name, value, attrs)
+        chosen = [option for option in groups[0][1] if option["value"] not in ("", None)]
+        if chosen:
+            from .models import Image
+
+            images = Image.objects.prefetch_related("renditions").in_bulk([option["value"] for option in chosen])
+            for option in chosen:
+                image = images.get(int(option["value"]))
+                if image is not None:
+                    option["attrs"]["data-thumbnail"] = image.thumbnail_url
+        return groups
+
+    @property
+    def media(self):
+        # jquery.init.js listed again, so that merging the form's media cannot put
+        # this script before django.jQuery exists (it did: "$ is not a function").
+        return super().media + forms.Media(
+            js=["admin/js/jquery.init.js", "js/image-chooser.js"], css={"all": ["css/admin.css"]}
+        )

@@ -11,6 +11,7 @@ default, so a fresh checkout runs on SQLite with nothing set:
     DJANGO_TIME_ZONE        the newsroom's time zone, used for article dates (default UTC)
     DATABASE_URL            e.g. postgres://user@127.0.0.1:5432/newsroom (default: SQLite file)
     REDIS_URL               e.g. redis://127.0.0.1:6379/0 (default: local memory cache)
+    DJANGO_DB_POOL          "1": psycopg's connection pool on PostgreSQL (DJANGO_DB_POOL_MIN/MAX, default 2/10)
 """
 
 import os
@@ -59,8 +60,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.postgres",  # full-text search on PostgreSQL; inert on SQLite
     "taggit",
     "django_prose_editor",
+    "reversion",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +114,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_flag("DJANGO_DB_POOL", False):
+    # psycopg's connection pool, one per worker process: connections are borrowed per
+    # request and returned, instead of each thread keeping its own. Django requires
+    # CONN_MAX_AGE = 0 with a pool (the pool does the reusing; CONN_HEALTH_CHECKS
+    # makes it check each connection as it lends it).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DJANGO_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("DJANGO_DB_POOL_MAX", "10")),
+        "timeout": 10,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# The derived full-text index is never dumped or loaded (articles/routers.py).
+DATABASE_ROUTERS = ["articles.routers.SearchIndexRouter"]
 
 if os.environ.get("REDIS_URL"):
     CACHES = {
@@ -140,6 +158,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Uploaded photos are served by the app itself only when this is on (default: with DEBUG and in the
+# local demo, NEWSROOM_DEMO=1). In production a web server or S3-compatible storage serves MEDIA_URL.
+NEWSROOM_SERVE_MEDIA = env_flag("NEWSROOM_SERVE_MEDIA", DEBUG or os.environ.get("NEWSROOM_DEMO") == "1")
+# Background work (photo renditions) runs through Django's tasks framework. The immediate backend
+# runs it at once, in the request that asked for it: no worker needed. A queue backend can replace it.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -160,23 +184,46 @@ NEWSROOM_DESCRIPTION = os.environ.get(
     "NEWSROOM_DESCRIPTION", "Independent reporting from Africa, the Middle East and beyond."
 )
 NEWSROOM_ARTICLES_PER_PAGE = 10
+# The text search configuration (language) of PostgreSQL full-text search; after
+# changing it, run `manage.py rebuild_search_index`. SQLite stems English words
+# when it is "english" and only folds case and accents otherwise.
+NEWSROOM_SEARCH_CONFIG = os.environ.get("NEWSROOM_SEARCH_CONFIG", "english")
+# The publisher in structured data and news sitemaps, and the default social card:
+# paths under static/ (PNG; the social image 1200x630), and the content language.
+NEWSROOM_LOGO = os.environ.get("NEWSROOM_LOGO", "img/logo.png")
+NEWSROOM_DEFAULT_SOCIAL_IMAGE = os.environ.get("NEWSROOM_DEFAULT_SOCIAL_IMAGE", "img/social-default.png")
+NEWSROOM_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "en")
+
+# How long a shareable preview link works, in hours.
+try:
+    NEWSROOM_PREVIEW_HOURS = int(os.environ.get("NEWSROOM_PREVIEW_HOURS", "48"))
+except ValueError:
+    raise ImproperlyConfigured("NEWSROOM_PREVIEW_HOURS must be a whole number of hours.") from None
+if NEWSROOM_PREVIEW_HOURS < 1:
+    raise ImproperlyConfigured("NEWSROOM_PREVIEW_HOURS must be at least 1.")
 
 # A strict policy: no inline script or style without the per-request nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF, CSP.NONCE],
+    # The hash admits exactly one inline <style>: the ProseMirror core CSS (white-space:
+    # pre-wrap, ...) that Tiptap injects into the admin page for the body editor, without
+    # a nonce. If a django-prose-editor upgrade changes it, browser_tests report the new
+    # hash (as a CSP violation on the admin article form).
+    "style-src": [CSP.SELF, CSP.NONCE, "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
-    "frame-ancestors": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
 }
 
 HTTPS = env_flag("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+# Load balancers probe the health endpoint over plain HTTP, from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
@@ -184,7 +231,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Nothing frames the site, not even itself (check --deploy asks for DENY: security.W019).
+X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,

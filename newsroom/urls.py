@@ -1,6 +1,16 @@
+import re
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+from django.views.generic import TemplateView
+from django.views.static import serve as static_serve
+
+from articles.sitemaps import NewsSitemap, sitemaps
+
+from .health import healthz
 
 admin.site.site_header = f"{settings.NEWSROOM_NAME} editors"
 admin.site.site_title = f"{settings.NEWSROOM_NAME} admin"
@@ -8,5 +18,33 @@ admin.site.index_title = "Newsroom"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap-section"),
+    path(
+        "news-sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": {"news": NewsSitemap}, "template_name": "sitemaps/news.xml"},
+        name="news-sitemap",
+    ),
+    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
     path("", include("articles.urls")),
 ]
+
+
+@cache_control(public=True, max_age=60 * 60 * 24 * 365, immutable=True)
+def serve_media(request, path):
+    """Uploaded photos from MEDIA_ROOT. Their names are content hashes, so they can be cached for a year."""
+    return static_serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.NEWSROOM_SERVE_MEDIA:
+    # For DEBUG and the local demo only: production serves MEDIA_URL from a web server or S3-compatible storage.
+    urlpatterns.insert(
+        0, re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", serve_media, name="media")
+    )

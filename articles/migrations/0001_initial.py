@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='tag_name_unique_ignoring_case')],
+                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='tag_name_unique_ignoring_case', violation_error_message='A tag with this name already exists (tag names ignore upper and lower case).')],
             },
         ),
         migrations.CreateModel(

@@ -41,3 +41,26 @@ def make_article(days=-1, status=Article.Status.PUBLISHED, tags=(), authors=(), 
 def relate(article, *related_articles):
     for position, related in enumerate(related_articles):
         Related.objects.create(article=article, related_article=related, position=position)
+
+
+def make_image(width=1600, height=1000, renditions=True, **fields):
+    """
+    A photo in the library, through the real upload pipeline, with its renditions.
+    Set MEDIA_ROOT to a temporary folder first (settings.MEDIA_ROOT = tmp_path).
+    """
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image as PILImage
+
+    from articles.images import ensure_renditions, prepare_upload, save_prepared_image
+
+    n = next(_serial)
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256)).save(buffer, "PNG")
+    prepared = prepare_upload(SimpleUploadedFile(f"photo-{n}.png", buffer.getvalue()))
+    fields.setdefault("alt_text", f"Photo {n}")
+    image = save_prepared_image(prepared=prepared, **fields)
+    if renditions:
+        ensure_renditions(image)
+    return image

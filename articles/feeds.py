@@ -1,0 +1,208 @@
+"""
+RSS 2.0 and Atom feeds of the latest published articles: the whole site, and
+each section, tag and author. Each item carries the headline, the standfirst
+as summary, the sanitized body with its corrections and updates as full
+content, dates, every author, tags as categories and the lead image when there
+is one. Four queries per feed (five with the section, tag or author lookup),
+whatever the number of items.
+"""
+
+import copy
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
+from django.utils.html import format_html_join
+
+from . import seo
+from .models import Article, Author, Section, Tag
+
+FEED_ITEMS = 30
+
+
+class NewsroomRssFeed(Rss201rev2Feed):
+    """RSS 2.0 with content:encoded for the body, dc:creator per author and media:content for the image."""
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+            "xmlns:dc": "http://purl.org/dc/elements/1.1/",
+            "xmlns:media": "http://search.yahoo.com/mrss/",
+        }
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for name in item["authors"]:
+            handler.addQuickElement("dc:creator", name)
+        if item["content"]:
+            handler.addQuickElement("content:encoded", item["content"])
+        if item["image"]:
+            add_media_content(handler, item["image"])
+
+
+class NewsroomAtomFeed(Atom1Feed):
+    """Atom with <content type="html"> for the body, one <author> per author and media:content."""
+
+    def root_attributes(self):
+        return {**super().root_attributes(), "xmlns:media": "http://search.yahoo.com/mrss/"}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for name, link in zip(item["authors"], item["author_links"], strict=True):
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.addQuickElement("uri", link)
+            handler.endElement("author")
+        if item["content"]:
+            handler.addQuickElement("content", item["content"], {"type": "html"})
+        if item["image"]:
+            add_media_content(handler, item["image"])
+
+
+def add_media_content(handler, image):
+    attributes = {"url": image["url"], "medium": "image", "type": image["type"]}
+    if image["width"] and image["height"]:
+        attributes |= {"width": str(image["width"]), "height": str(image["height"])}
+    handler.addQuickElement("media:content", "", attributes)
+
+
+def content_with_corrections(article):
+    """The body as the page shows it: updates first, corrections and clarifications at the foot, dated."""
+    updates, corrections = article.corrections_for_readers()
+
+    def notes_html(notes):
+        return format_html_join(
+            "",
+            "<p><strong>{}, {}:</strong> {}</p>",
+            (
+                (note.get_kind_display(), date_format(timezone.localtime(note.created_at), "j F Y"), note.text)
+                for note in notes
+            ),
+        )
+
+    return str(notes_html(updates)) + article.body + str(notes_html(corrections))
+
+
+class LatestArticlesFeed(Feed):
+    feed_type = NewsroomRssFeed
+    language = settings.NEWSROOM_LANGUAGE
+    author_name = settings.NEWSROOM_NAME  # Atom wants an author; articles without a byline inherit this one.
+
+    def __call__(self, request, *args, **kwargs):
+        # One instance serves every request: work on a copy that knows this request,
+        # for absolute author and image URLs on the requested host.
+        feed = copy.copy(self)
+        feed.request = request
+        return Feed.__call__(feed, request, *args, **kwargs)
+
+    def title(self, obj):
+        return settings.NEWSROOM_NAME
+
+    def description(self, obj):
+        return settings.NEWSROOM_DESCRIPTION
+
+    def subtitle(self, obj):  # Atom's name for it
+        return self.description(obj)
+
+    def link(self, obj):
+        return reverse("articles:home")
+
+    def get_articles(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj):
+        return (
+            self.get_articles(obj)
+            .with_listing_data()
+            .prefetch_related("tags", "corrections")
+            .newest_first()[:FEED_ITEMS]
+        )
+
+    def item_title(self, item):
+        return item.headline
+
+    def item_description(self, item):
+        return item.standfirst or item.headline
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at if item.was_updated else item.published_at
+
+    def item_categories(self, item):
+        return [tag.name for tag in item.tags.all()]
+
+    def item_enclosures(self, item):
+        image = seo.lead_image(item, self.request)
+        # RSS asks for a length in bytes; 0 says "unknown" without opening the file.
+        return [Enclosure(image["url"], "0", image["type"])] if image else []
+
+    def item_extra_kwargs(self, item):
+        return {
+            "content": content_with_corrections(item),
+            "authors": [author.name for author in item.byline],
+            "author_links": [self.request.build_absolute_uri(author.get_absolute_url()) for author in item.byline],
+            "image": seo.lead_image(item, self.request),
+        }
+
+
+class LatestArticlesAtomFeed(LatestArticlesFeed):
+    feed_type = NewsroomAtomFeed
+
+
+class ScopedArticlesFeed(LatestArticlesFeed):
+    """The latest articles of one section, tag or author."""
+
+    scope_model = None
+    scope_filter = None
+
+    def get_object(self, request, slug):
+        return get_object_or_404(self.scope_model, slug=slug)
+
+    def title(self, obj):
+        return f"{obj.name} · {settings.NEWSROOM_NAME}"
+
+    def description(self, obj):
+        return getattr(obj, "description", "") or f"The latest articles on {obj.name} from {settings.NEWSROOM_NAME}."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def get_articles(self, obj):
+        return Article.objects.published().filter(**{self.scope_filter: obj})
+
+
+class SectionFeed(ScopedArticlesFeed):
+    scope_model = Section
+    scope_filter = "section"
+
+
+class SectionAtomFeed(SectionFeed):
+    feed_type = NewsroomAtomFeed
+
+
+class TagFeed(ScopedArticlesFeed):
+    scope_model = Tag
+    scope_filter = "tags"
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = NewsroomAtomFeed
+
+
+class AuthorFeed(ScopedArticlesFeed):
+    scope_model = Author
+    scope_filter = "authors"
+
+    def description(self, obj):
+        return f"The latest articles by {obj.name} from {settings.NEWSROOM_NAME}."
+
+
+class AuthorAtomFeed(AuthorFeed):
+    feed_type = NewsroomAtomFeed

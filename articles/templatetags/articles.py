@@ -1,0 +1,51 @@
+import json
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from articles import seo
+
+register = template.Library()
+
+# As Django's json_script: nothing in the JSON can close the <script> element.
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def json_ld_script(context, data):
+    """A <script type="application/ld+json"> carrying the page's CSP nonce."""
+    json_text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return format_html(
+        '<script type="application/ld+json" nonce="{}">{}</script>',
+        context.get("csp_nonce", ""),
+        mark_safe(json_text),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def article_json_ld(context, article):
+    """NewsArticle and BreadcrumbList for a published article (nothing for a preview)."""
+    if not article.is_live:
+        return ""
+    return json_ld_script(context, seo.article_structured_data(article, context["request"]))
+
+
+@register.simple_tag(takes_context=True)
+def collection_json_ld(context, name, description, articles):
+    return json_ld_script(
+        context, seo.collection_structured_data(context["request"], str(name), str(description), articles)
+    )
+
+
+@register.simple_tag(takes_context=True)
+def social_image(context, article=None):
+    """{url, width, height, type, alt} of the social-card image for an article or the site."""
+    return seo.social_image(article, context["request"])
+
+
+@register.filter
+def w3c_datetime(value):
+    """2021-10-01T09:00:00+00:00: local time, whole seconds (as sitemaps want it)."""
+    return timezone.localtime(value).replace(microsecond=0).isoformat()
