@@ -64,9 +64,12 @@ def ensure_roles(apps, schema_editor=None):
     # Permissions are normally created by post_migrate, after all migrations:
     # create those of the models that exist at this point of the history now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # Historical app configs have no models module; the project's own (tests
+        # pass django.apps.apps) keep theirs, or dumpdata and post_migrate skip the app.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, wanted in ROLES.items():

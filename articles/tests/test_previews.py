@@ -4,6 +4,7 @@ rendered as readers will see the article under a "Preview" banner, never
 cached or indexed, and redirecting to the public page once the article is live.
 """
 
+import importlib
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
@@ -18,7 +20,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from articles.models import Article, Correction, PreviewLink
-from articles.roles import EDITOR, REPORTER
+from articles.roles import EDITOR, REPORTER, ensure_roles
 
 from .factories import make_article, make_author, make_section
 
@@ -31,6 +33,9 @@ PREVIEW_LINK_QUERIES = 9
 
 
 def make_user(username, *groups, **fields):
+    if groups and Group.objects.filter(name__in=groups).count() != len(groups):
+        # A transactional test elsewhere in the run emptied the tables the migrations filled.
+        ensure_roles(apps)
     user = User.objects.create_user(username, f"{username}@example.com", "pw", is_staff=True, **fields)
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
@@ -326,10 +331,18 @@ def test_preview_link_admin_lists_and_revokes(client, editor, draft, scheduled):
 
 
 def test_editor_role_covers_preview_links_and_corrections():
+    """What 0005_corrections_previews runs (on a fresh start: a transactional test may have emptied the tables)."""
+    migration = importlib.import_module("articles.migrations.0005_corrections_previews").Migration
+    assert any(getattr(op, "code", None) is ensure_roles for op in migration.operations)
+    Group.objects.filter(name__in=[EDITOR, REPORTER]).delete()
+    ensure_roles(apps)
+
     editors = Group.objects.get(name=EDITOR)
     codenames = set(editors.permissions.values_list("codename", flat=True))
     for model in ("previewlink", "correction"):
         assert {f"add_{model}", f"change_{model}", f"delete_{model}", f"view_{model}"} <= codenames
+    reporters = set(Group.objects.get(name=REPORTER).permissions.values_list("codename", flat=True))
+    assert not {codename for codename in reporters if codename.endswith(("previewlink", "correction"))}
 
 
 # The setting.

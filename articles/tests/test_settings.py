@@ -22,6 +22,8 @@ SETTINGS_VARIABLES = [
     "DJANGO_TIME_ZONE",
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "REDIS_URL",
+    # Set by the browser tests' conftest for Playwright; never in a deployment.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 ]
 
 

@@ -4,7 +4,6 @@ display and visibility over time, revisions (diff and restore, with tags, byline
 and related articles) and edit conflicts, sequential and truly concurrent.
 """
 
-import io
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ import reversion
 import time_machine
 from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.core import serializers
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -595,9 +595,9 @@ def test_who_wrote_it_first_survives_a_restore_and_stays_out_of_fixtures(editor_
 
     draft.refresh_from_db()
     assert draft.created_by == reporter
-    dump = io.StringIO()
-    call_command("dumpdata", "articles.article", "--natural-foreign", "--natural-primary", stdout=dump)
-    assert '"version"' in dump.getvalue() and "created_by" not in dump.getvalue()
+    # What dumpdata writes for it.
+    dumped = serializers.serialize("json", [draft], use_natural_foreign_keys=True, use_natural_primary_keys=True)
+    assert '"version"' in dumped and "created_by" not in dumped
 
 
 def test_a_reporter_reads_the_history_but_cannot_restore(reporter_client, reporter):

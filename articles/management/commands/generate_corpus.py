@@ -39,6 +39,20 @@ def words(text):
     return text.split()
 
 
+def invented_names(count=3000):
+    """Proper names made of syllables, the same for every seed: each is in about 0.1% of articles,
+    so searching for one is selective, as real searches for a person or place are."""
+    rng = random.Random(0)
+    syllables = words("ka lo mi sa ren to bu dai ve ni ko ra ze lu pa mo ti ga fe ho an el or us")
+    names = set()
+    while len(names) < count:
+        names.add("".join(rng.choices(syllables, k=rng.randint(2, 4))).capitalize())
+    return sorted(names)
+
+
+RARE_WORDS = invented_names()
+
+
 SECTIONS = [
     "Africa", "Middle East", "Europe", "Asia", "Americas", "Economy",
     "Science", "Climate", "Sport", "Culture", "Technology", "Opinion",
@@ -199,6 +213,9 @@ class Command(BaseCommand):
             if n == 0:
                 lead, _, rest = text.partition(". ")
                 text = f"<strong>{lead}.</strong> {rest}"
+            elif n == 1:
+                first, second, third = rng.sample(RARE_WORDS, 3)
+                text += f" {first} of {second} met {third}."
             elif n == 2:
                 text += f' <a href="https://example.org/report/{i}" rel="noopener noreferrer">Read the report</a>.'
             paragraphs.append(f"<p>{text}</p>")

@@ -142,7 +142,7 @@ class Command(BaseCommand):
             for line in lines[1:]:
                 self.stdout.write(f"  {line}")
         if refused:
-            raise CommandError(f"{refused} of {len(paths)} files refused; the others were imported.")
+            raise CommandError(f"{refused} of {len(paths)} files refused; the others were processed.")
 
     def parse_publish_at(self, value):
         if value is None:
