@@ -8,6 +8,7 @@ listed permission that exists at that point of the migration history, so it
 works with the historical models a migration hands it.
 """
 
+from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 
 REPORTER = "Reporter"
@@ -80,3 +81,12 @@ def ensure_roles(apps, schema_editor=None):
 
 def remove_roles(apps, schema_editor=None):
     apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+def restore_roles(sender, apps=global_apps, **kwargs):
+    """
+    The groups are data: after a migrate or a flush (which the test runner
+    does between transactional tests) they are put back, as Django does for
+    permissions and content types.
+    """
+    ensure_roles(apps)

@@ -721,11 +721,6 @@ def test_a_publishing_action_in_between_is_a_conflict_too(editor_client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL (CI runs it): the SQLite test database is shared-cache in-memory, where a second "
-    "writer fails at once ('database table is locked') instead of waiting",
-)
 def test_two_truly_concurrent_saves_do_not_overwrite_each_other(client, monkeypatch):
     """
     The first request locks the article's row (SELECT ... FOR UPDATE) and
