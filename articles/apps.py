@@ -9,8 +9,10 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Newsroom"
 
     def ready(self):
-        from . import images  # noqa: F401  (connects the receivers that delete image files with their rows)
-        from . import revisions  # noqa: F401  (registers the article and its inline rows with django-reversion)
+        from . import (
+            images,  # noqa: F401  (connects the receivers that delete image files with their rows)
+            revisions,  # noqa: F401  (registers the article and its inline rows with django-reversion)
+        )
         from .roles import restore_roles
         from .search import register_sqlite_functions, restore_sqlite_index
 

@@ -9,8 +9,23 @@ the way in: the admin, the ORM or a fixture.
 import nh3
 
 ALLOWED_TAGS = {
-    "p", "h2", "h3", "h4", "ul", "ol", "li", "blockquote", "a", "strong", "b", "em", "i",
-    "br", "figure", "figcaption", "img",
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "a",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "br",
+    "figure",
+    "figcaption",
+    "img",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},

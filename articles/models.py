@@ -49,11 +49,11 @@ class Section(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("articles:section", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Author(models.Model):
@@ -71,11 +71,11 @@ class Author(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("articles:author", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Tag(TagBase):
@@ -150,9 +150,7 @@ class Article(models.Model):
         blank=True, help_text="The one or two sentences under the headline; also the page's description."
     )
     body = SanitizedHTMLField(blank=True)
-    section = models.ForeignKey(
-        Section, null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
-    )
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     authors = models.ManyToManyField(Author, through="Authorship", blank=True, related_name="articles")
     credit = models.CharField(
         max_length=255, blank=True, help_text="Shown after the byline, e.g. “Al Jazeera and news agencies”."
@@ -350,9 +348,7 @@ class Article(models.Model):
         published() directly lets SQLite (which has no statistics unless ANALYZE
         runs) walk the whole (status, published_at) index instead.
         """
-        return Article.objects.filter(pk__in=pks).filter(
-            Exists(Article.objects.published().filter(pk=OuterRef("pk")))
-        )
+        return Article.objects.filter(pk__in=pks).filter(Exists(Article.objects.published().filter(pk=OuterRef("pk"))))
 
     def get_related_articles(self, limit=RELATED_ARTICLES_COUNT):
         """
@@ -464,9 +460,7 @@ class Related(models.Model):
         verbose_name_plural = "related articles"
         constraints = [
             models.UniqueConstraint(fields=["article", "related_article"], name="related_unique_pair"),
-            models.CheckConstraint(
-                condition=~Q(article=F("related_article")), name="related_not_itself"
-            ),
+            models.CheckConstraint(condition=~Q(article=F("related_article")), name="related_not_itself"),
         ]
 
     def __str__(self):

@@ -19,8 +19,7 @@ def merge_tags(*, tags, into):
         )
     )
     TaggedArticle.objects.bulk_create(
-        TaggedArticle(content_object_id=article_id, tag=into)
-        for article_id in sorted(article_ids - already_tagged)
+        TaggedArticle(content_object_id=article_id, tag=into) for article_id in sorted(article_ids - already_tagged)
     )
     taggings.delete()
     for tag in sources:

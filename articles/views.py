@@ -136,7 +136,7 @@ class ArticleDetailView(DetailView):
         try:
             date(self.kwargs["year"], self.kwargs["month"], self.kwargs["day"])
         except ValueError:
-            raise Http404("No such date.")
+            raise Http404("No such date.") from None
         return super().get_object(queryset)
 
     def get_navigation_scope(self):
