@@ -106,12 +106,6 @@ def test_section_and_tag_pages_use_indexes(corpus, which):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    reason="Open for the search work: at 10,000 articles PostgreSQL plans a Seq Scan of articles_article for "
-    "the capped result count (search_vector @@ query, LIMIT 500) instead of the GIN index, and the search "
-    "form's tag choices join every published article to its tags on each request.",
-)
 @pytest.mark.parametrize("query", [RARE_WORDS[7], f"{RARE_WORDS[7]}+harvest"])
 def test_search_uses_indexes(corpus, query):
     """A selective search (a name in ~0.1% of articles); a word in every article is rightly a scan."""
