@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from . import caching
 from .fields import SanitizedHTMLField
 
 RELATED_ARTICLES_COUNT = 4
@@ -120,15 +121,21 @@ class ArticleQuerySet(models.QuerySet):
     def publish_now(self):
         """Make every article here live now; those already live keep their time. Returns how many changed."""
         now = timezone.now()
-        return self.exclude(status=Article.Status.PUBLISHED, published_at__lte=now).update(
+        changed = self.exclude(status=Article.Status.PUBLISHED, published_at__lte=now).update(
             status=Article.Status.PUBLISHED, published_at=now, updated_at=now, version=F("version") + 1
         )
+        if changed:
+            caching.content_changed()  # update() sends no post_save
+        return changed
 
     def unpublish(self):
         """Return published and scheduled articles to draft. Returns how many changed."""
-        return self.filter(status=Article.Status.PUBLISHED).update(
+        changed = self.filter(status=Article.Status.PUBLISHED).update(
             status=Article.Status.DRAFT, updated_at=timezone.now(), version=F("version") + 1
         )
+        if changed:
+            caching.content_changed()  # update() sends no post_save
+        return changed
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")

@@ -62,7 +62,7 @@ for N in $NS; do
   OUT="$RUN_DIR/N$N"
   mkdir -p "$OUT/raw"
   "$PY" manage.py collectstatic --noinput -v0
-  "$PY" bench/prepare.py "$OUT" | tee "$OUT/prepare.out"
+  NEWSROOM_CACHE_PAGES=0 "$PY" bench/prepare.py "$OUT" | tee "$OUT/prepare.out"
   url_for() {
     "$PY" -c "import json,sys; p=json.load(open('$OUT/prepare.json'))['pages']; print(p[sys.argv[1]]['url'] if sys.argv[1] in p else '')" "$1"
   }
@@ -70,7 +70,7 @@ for N in $NS; do
   for sc in $SCENARIOS; do URL[$sc]=$(url_for "$sc"); done
 
   for mode in $MODES; do
-    cache_env=()
+    cache_env=(NEWSROOM_CACHE_PAGES=0)
     [ "$mode" = cached ] && cache_env=(NEWSROOM_CACHE_PAGES=1)
     env "${cache_env[@]}" WEB_CONCURRENCY=2 GUNICORN_THREADS=1 GUNICORN_BIND="127.0.0.1:$PORT" \
       GUNICORN_ACCESS_LOG= GUNICORN_LOG_LEVEL=warning \

@@ -11,6 +11,8 @@ default, so a fresh checkout runs on SQLite with nothing set:
     DJANGO_TIME_ZONE        the newsroom's time zone, used for article dates (default UTC)
     DATABASE_URL            e.g. postgres://user@127.0.0.1:5432/newsroom (default: SQLite file)
     REDIS_URL               e.g. redis://127.0.0.1:6379/0 (default: local memory cache)
+    NEWSROOM_CACHE_PAGES    "0" turns the anonymous page cache off (articles/caching.py); NEWSROOM_CACHE_SECONDS (300)
+    NEWSROOM_CACHE_KEY_PREFIX  prefix of the cache's Redis keys (default none)
     DJANGO_DB_POOL          "1": psycopg's connection pool on PostgreSQL (DJANGO_DB_POOL_MIN/MAX, default 2/10)
 """
 
@@ -139,8 +141,16 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
+    if os.environ.get("NEWSROOM_CACHE_KEY_PREFIX"):
+        # Lets several sites (or a test) share one Redis database without meeting.
+        CACHES["default"]["KEY_PREFIX"] = os.environ["NEWSROOM_CACHE_KEY_PREFIX"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The page cache for anonymous readers (articles/caching.py): on unless NEWSROOM_CACHE_PAGES=0;
+# a page is kept at most NEWSROOM_CACHE_SECONDS, and never past the next scheduled publication.
+NEWSROOM_CACHE_PAGES = env_flag("NEWSROOM_CACHE_PAGES", True)
+NEWSROOM_CACHE_SECONDS = int(os.environ.get("NEWSROOM_CACHE_SECONDS", "300"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

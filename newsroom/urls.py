@@ -8,6 +8,7 @@ from django.views.decorators.cache import cache_control
 from django.views.generic import TemplateView
 from django.views.static import serve as static_serve
 
+from articles.caching import cache_public_page as cached
 from articles.sitemaps import NewsSitemap, sitemaps
 
 from .health import healthz
@@ -21,18 +22,22 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        cached(sitemap_views.index),
         {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
-    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap-section"),
+    path("sitemap-<section>.xml", cached(sitemap_views.sitemap), {"sitemaps": sitemaps}, name="sitemap-section"),
     path(
         "news-sitemap.xml",
-        sitemap_views.sitemap,
+        cached(sitemap_views.sitemap),
         {"sitemaps": {"news": NewsSitemap}, "template_name": "sitemaps/news.xml"},
         name="news-sitemap",
     ),
-    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    path(
+        "robots.txt",
+        cached(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
+        name="robots",
+    ),
     path("", include("articles.urls")),
 ]
 
