@@ -76,7 +76,7 @@ def record_failed_request(problems, request):
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (see bin/ensure-chromium)")
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: `make test` installs it (bin/ensure-chromium)")
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
