@@ -147,9 +147,10 @@ if os.environ.get("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# The page cache for anonymous readers (articles/caching.py): on unless NEWSROOM_CACHE_PAGES=0;
+# The page cache for anonymous readers (articles/caching.py): on by default when the cache is
+# shared (REDIS_URL), since a per-process local-memory cache cannot hear another worker's edit;
 # a page is kept at most NEWSROOM_CACHE_SECONDS, and never past the next scheduled publication.
-NEWSROOM_CACHE_PAGES = env_flag("NEWSROOM_CACHE_PAGES", True)
+NEWSROOM_CACHE_PAGES = env_flag("NEWSROOM_CACHE_PAGES", bool(os.environ.get("REDIS_URL")))
 NEWSROOM_CACHE_SECONDS = int(os.environ.get("NEWSROOM_CACHE_SECONDS", "300"))
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -51,7 +51,8 @@ def settings_from(**variables):
     code = (
         "import json; from django.conf import settings; "
         "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
-        "'database': str(settings.DATABASES['default']['NAME']), 'cache': settings.CACHES['default']}))"
+        "'database': str(settings.DATABASES['default']['NAME']), 'cache': settings.CACHES['default'], "
+        "'page_cache': settings.NEWSROOM_CACHE_PAGES}))"
     )
     result = run(["-c", code], **variables)
     assert result.returncode == 0, result.stderr
@@ -128,9 +129,13 @@ def test_redis_url_selects_the_redis_cache():
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/3",
     }
+    # A cache every worker shares: pages can be cached and invalidated everywhere.
+    assert configured["page_cache"] is True
 
 
 def test_without_redis_url_the_cache_is_local_memory():
     configured = settings_from()
 
     assert configured["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    # Each worker's own memory cannot hear another worker's edit: no page cache by default.
+    assert configured["page_cache"] is False
