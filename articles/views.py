@@ -7,7 +7,6 @@ from django.core.paginator import InvalidPage
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.text import Truncator
 from django.views.generic import (
@@ -170,7 +169,6 @@ class ArticleDetailView(DetailView):
             # The ?in= value previous/next links carry on (empty: site-wide).
             nav_scope_param=self.request.GET["in"] if nav_scope else "",
             related_articles=article.get_related_articles(),
-            now=timezone.now(),
             **kwargs,
         )
 

@@ -12,21 +12,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from articles.chromium import CHROMIUM, CHROMIUM_ARGS
+
 # Playwright's sync API runs an event loop in this thread; the ORM must still
 # be usable from the test itself.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Runs in every document before its own scripts; reports CSP violations to the test.
 REPORT_CSP_VIOLATIONS = """

@@ -33,9 +33,6 @@ PREVIEW_LINK_QUERIES = 9
 
 
 def make_user(username, *groups, **fields):
-    if groups and Group.objects.filter(name__in=groups).count() != len(groups):
-        # A transactional test elsewhere in the run emptied the tables the migrations filled.
-        ensure_roles(apps)
     user = User.objects.create_user(username, f"{username}@example.com", "pw", is_staff=True, **fields)
     for name in groups:
         user.groups.add(Group.objects.get(name=name))

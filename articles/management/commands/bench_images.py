@@ -12,20 +12,10 @@ from django.test.utils import override_settings
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFilter
 
+from articles.chromium import CHROMIUM, CHROMIUM_ARGS
 from articles.images import ensure_renditions, prepare_upload, save_prepared_image
 from articles.models import Article, Rendition
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEED = "mali-receives-helicopters-and-weapons-from-russia"
 
 
