@@ -15,13 +15,15 @@ PYTHON ?= $(shell bin/find-python)
 DEMO_ENV = NEWSROOM_DEMO=1 DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
-.PHONY: help run serve-demo serve bench test test-fast lint format migrate check clean audit
+.PHONY: help run serve-demo serve bench loadtest faulttest test test-fast lint format migrate check clean audit
 
 help:
 	@echo "make run    set up and serve the demo newsroom on http://$(HOST):$(PORT)"
 	@echo "make test   install the test requirements and run the whole suite"
 	@echo "make serve  serve production-like with gunicorn.conf.py (settings from the environment)"
 	@echo "make bench  benchmark with wrk at NS=\"1000 10000 100000\" articles (PEER=1: the Wagtail peer too)"
+	@echo "make loadtest  60 s of readers at 64 connections while an editor publishes; zero 5xx, changes visible in 1 s"
+	@echo "make faulttest restart PostgreSQL under load: 503 pages while it is down, back by itself (test machines only)"
 	@echo "make audit  Lighthouse on the demo site: accessibility, SEO, best practices 100, performance >= 95"
 	@echo "make lint   ruff check and format check"
 	@echo "make clean  remove the virtualenv, the local database and generated files"
@@ -66,7 +68,17 @@ serve: $(VENV)/.installed
 # Benchmark: `make bench`, `make bench NS="1000 10000" PEER=1`. See bench/run.sh for the knobs.
 NS ?= 1000 10000 100000
 bench: $(VENV)/.installed
-	NS="$(NS)" PEER="$(PEER)" CACHED="$(CACHED)" bench/run.sh
+	NS="$(NS)" PEER="$(PEER)" MODES="$(MODES)" bench/run.sh
+
+# Load test: 60 s at 64 connections on public pages while an editor publishes through the admin
+# (LOADTEST_SECONDS, LOADTEST_N, DATABASE_URL, REDIS_URL: see bench/loadtest.py). Exits 1 on a missed target.
+loadtest: $(VENV)/.installed-dev
+	$(PY) bench/loadtest.py
+
+# Fault test: restarts the local PostgreSQL (pg_ctlcluster) under load; every client of it is cut off
+# while it is down, so run it on a test machine. See bench/faulttest.py.
+faulttest: $(VENV)/.installed-dev
+	$(PY) bench/faulttest.py
 
 # Lighthouse (pinned, installed here rather than globally) on the demo site served by
 # gunicorn as `make run` serves it, on AUDIT_PORT with its own database (var/audit.sqlite3).

@@ -10,6 +10,7 @@ Every value can be overridden from the environment:
     GUNICORN_THREADS     threads per worker (default 1: sync workers; more than 1: gthread workers)
     GUNICORN_TIMEOUT     seconds before a stuck worker is killed and replaced (default 30)
     GUNICORN_ACCESS_LOG  where access lines go: "-" is stderr (default), "" turns them off
+    GUNICORN_CONTROL_SOCKET  gunicornc's socket (default ~/.gunicorn/newsroom-<host>-<port>.ctl)
 """
 
 import multiprocessing
@@ -40,6 +41,12 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Client, request line, status, bytes, duration in ms, referrer, user agent.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
+
+# gunicornc's control socket, one per address: two servers on one machine (scale-out, the
+# benchmark next to `make serve`) must not share gunicorn's single default path.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or os.path.join(
+    os.path.expanduser("~"), ".gunicorn", f"newsroom-{bind.replace(':', '-').replace('/', '_')}.ctl"
+)
 
 # X-Forwarded-Proto is trusted from the proxy on this machine only (DJANGO_HTTPS=1 reads it).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

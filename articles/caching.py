@@ -20,6 +20,7 @@ next scheduled publication (one indexed query, cached per generation), so a
 scheduled article appears on time with no write to announce it.
 
 A hit costs two cache reads (the generation and the page) and no SQL.
+
 Nothing is cached or served from the cache for a request carrying a session or
 messages cookie (an editor, a logged-in user) or a logged-in user: those
 responses get ``private, no-store``. Only 200 responses to GET without
@@ -29,14 +30,24 @@ Headers: ``Cache-Control: public, max-age=60, s-maxage=<timeout>,
 stale-while-revalidate=30``, an ``ETag`` (a hash of the content) and
 ``Last-Modified`` (when the page was rendered, or the view's own), and
 ``304 Not Modified`` to a matching ``If-None-Match``/``If-Modified-Since``.
+
+Fragments. The pieces of pages that many pages share and that cost the most
+to build (the site header and footer, each teaser, an article's previous/next
+and related links, the archive's months) are kept per generation too, by
+``cached_fragment`` and the ``{% fragment %}`` template tag: in each process's
+memory (the "local" cache), which is exact because the key holds the shared
+generation. They serve the pages the page cache does not (its misses, or all
+pages when NEWSROOM_CACHE_PAGES is off). NEWSROOM_CACHE_FRAGMENTS turns them on;
+like pages, by default only with a shared cache, where the generation lives.
 """
 
 import functools
 import hashlib
 import time
+from contextvars import ContextVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
@@ -50,18 +61,31 @@ BROWSER_MAX_AGE = 60
 STALE_WHILE_REVALIDATE = 30
 # Headers rebuilt per response rather than stored with the page.
 UNSTORED_HEADERS = {"set-cookie", "vary", "cache-control", "etag", "last-modified", "content-length"}
+# The generation a page is rendered from, read once per page (cache_public_page sets a
+# holder), so that all of its fragments agree and the shared cache is asked only once.
+page_generation = ContextVar("newsroom_page_generation", default=None)
+MISSING = object()
 
 
 def enabled():
     return getattr(settings, "NEWSROOM_CACHE_PAGES", True)
 
 
+def fragments_enabled():
+    return getattr(settings, "NEWSROOM_CACHE_FRAGMENTS", False)
+
+
 def get_generation():
     """The current content generation; started from the clock if the cache lost it (never reuses an old one)."""
+    holder = page_generation.get()
+    if holder:
+        return holder[0]
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
         generation = cache.get(GENERATION_KEY)
+    if holder is not None:
+        holder.append(generation)
     return generation
 
 
@@ -105,6 +129,28 @@ def page_timeout(generation):
     seconds = settings.NEWSROOM_CACHE_SECONDS
     until_next = seconds_until_next_publication(generation)
     return seconds if until_next is None else min(seconds, until_next)
+
+
+def cached_fragment(name, build):
+    """
+    build()'s value (a rendered piece of a page, or the objects behind one),
+    computed once per content generation in each app server process and kept
+    in its memory (the "local" cache): no network on a hit, and exact, since
+    the key holds the shared generation. build() runs every time when fragment
+    caching is off.
+    """
+    if not fragments_enabled():
+        return build()
+    generation = get_generation()
+    key = f"newsroom:fragment:{generation}:{name}"
+    local = caches["local"]
+    value = local.get(key, MISSING)
+    if value is MISSING:
+        value = build()
+        timeout = page_timeout(generation)
+        if timeout > 0:
+            local.set(key, value, timeout=timeout)
+    return value
 
 
 def is_private_request(request):
@@ -161,15 +207,29 @@ def respond(request, entry, expires):
     return conditional(request, response, etag, last_modified, max(0, expires - int(time.time())))
 
 
+def render(response):
+    """Render a template response now, while the page's generation is set."""
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    return response
+
+
 def cache_public_page(view):
     """Cache a public view's pages for anonymous readers (see the module docstring)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
+        token = page_generation.set([])
+        try:
+            return serve(request, *args, **kwargs)
+        finally:
+            page_generation.reset(token)
+
+    def serve(request, *args, **kwargs):
         if not enabled() or request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
+            return render(view(request, *args, **kwargs))
         if is_private_request(request):
-            response = view(request, *args, **kwargs)
+            response = render(view(request, *args, **kwargs))
             add_never_cache_headers(response)
             return response
 
@@ -180,9 +240,7 @@ def cache_public_page(view):
             entry, expires = stored
             return respond(request, entry, expires)
 
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
+        response = render(view(request, *args, **kwargs))
         if is_private_request(request):  # the view logged someone in, or left a message
             add_never_cache_headers(response)
             return response

@@ -18,6 +18,7 @@ from taggit.models import TagBase, TaggedItemBase
 
 from . import caching
 from .fields import SanitizedHTMLField
+from .urlmemo import reverse_memo
 
 RELATED_ARTICLES_COUNT = 4
 # The tag-filled related articles come from the articles written around this one
@@ -51,7 +52,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return reverse_memo("articles:section", slug=self.slug)
 
     def natural_key(self):
         return (self.slug,)
@@ -73,7 +74,7 @@ class Author(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:author", kwargs={"slug": self.slug})
+        return reverse_memo("articles:author", slug=self.slug)
 
     def natural_key(self):
         return (self.slug,)
@@ -99,7 +100,7 @@ class Tag(TagBase):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("articles:tag", kwargs={"slug": self.slug})
+        return reverse_memo("articles:tag", slug=self.slug)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -228,14 +229,8 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         published = timezone.localtime(self.published_at)
-        return reverse(
-            "articles:article",
-            kwargs={
-                "year": published.year,
-                "month": published.month,
-                "day": published.day,
-                "slug": self.slug,
-            },
+        return reverse_memo(
+            "articles:article", year=published.year, month=published.month, day=published.day, slug=self.slug
         )
 
     def natural_key(self):

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.views.generic import (
     ArchiveIndexView,
@@ -18,7 +19,7 @@ from django.views.generic import (
     YearArchiveView,
 )
 
-from . import search
+from . import caching, search
 from .models import Article, Author, Correction, PreviewLink, Section, Tag
 from .pagination import NewerOlderPaginator
 
@@ -29,7 +30,8 @@ class PublishedArticlesMixin:
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
 
     def get_queryset(self):
-        return Article.objects.published().with_listing_data().newest_first()
+        # Lists show teasers: the bodies stay in the database.
+        return Article.objects.published().with_listing_data().newest_first().defer("body")
 
     def paginate_queryset(self, queryset, page_size):
         """Newer/Older pages without a COUNT(*); a page number past the end or malformed is a 404."""
@@ -158,19 +160,44 @@ class ArticleDetailView(DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         nav_scope, scoped_articles = self.get_navigation_scope()
+        # The ?in= value previous/next links carry on (empty: site-wide).
+        nav_scope_param = self.request.GET["in"] if nav_scope else ""
         updates, corrections = article.corrections_for_readers()
-        previous_article, next_article = article.get_previous_and_next_published(scoped_articles)
         return super().get_context_data(
             updates=updates,
             corrections=corrections,
-            previous_article=previous_article,
-            next_article=next_article,
+            links=ArticleLinks(article, scoped_articles),
             nav_scope=nav_scope,
-            # The ?in= value previous/next links carry on (empty: site-wide).
-            nav_scope_param=self.request.GET["in"] if nav_scope else "",
-            related_articles=article.get_related_articles(),
+            nav_scope_param=nav_scope_param,
             **kwargs,
         )
+
+
+class ArticleLinks:
+    """
+    An article's previous/next and related articles, queried only when the page
+    renders them: not when the page's {% fragment %} of them is cached.
+    """
+
+    def __init__(self, article, scope=None):
+        self.article = article
+        self.scope = scope
+
+    @cached_property
+    def _neighbours(self):
+        return self.article.get_previous_and_next_published(self.scope)
+
+    @property
+    def previous(self):
+        return self._neighbours[0]
+
+    @property
+    def next(self):
+        return self._neighbours[1]
+
+    @cached_property
+    def related(self):
+        return self.article.get_related_articles()
 
 
 class ArchiveMixin(PublishedArticlesMixin):
@@ -191,7 +218,7 @@ class ArchiveMixin(PublishedArticlesMixin):
 
     def get_dated_items(self):
         date_list, articles, extra_context = super().get_dated_items()
-        return date_list, articles.with_listing_data(), extra_context
+        return date_list, articles.with_listing_data().defer("body"), extra_context
 
 
 class ArticleArchiveView(ArchiveMixin, ArchiveIndexView):
@@ -200,6 +227,13 @@ class ArticleArchiveView(ArchiveMixin, ArchiveIndexView):
     date_list_period = "month"
     allow_empty = True
     paginate_by = None
+
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # Every month with an article reads the whole archive: shared until the content changes.
+        return caching.cached_fragment(
+            f"archive-months:{ordering}",
+            lambda: list(super(ArticleArchiveView, self).get_date_list(queryset, date_type, ordering)),
+        )
 
 
 class ArticleYearArchiveView(ArchiveMixin, YearArchiveView):

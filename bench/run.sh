@@ -8,7 +8,8 @@
 #      PORT=8764  SCENARIOS="article mix home section tag search static"
 #      PEER=1     also run the Wagtail peer (../shared/bench/wagtail_peer, scratch in PEER_ROOT=/tmp/peerbench)
 #                 at each N with the same wrk settings (its setup takes ~7 min at 10,000 articles)
-#      CACHED=1   also measure with NEWSROOM_CACHE_PAGES=1 (the page cache, once it exists)
+#      MODES="raw uncached cached"  raw: nothing cached (no Redis); uncached: the page cache off, the
+#                 shared fragments cached (Redis, as in production); cached: the page cache on (Redis)
 # Writes var/bench/runs/<time>/N<N>/{prepare.json,runs.jsonl,queries_*.sql,raw/},
 # then var/bench/results-<date>.md (printed).
 set -euo pipefail
@@ -23,10 +24,17 @@ PEER_DIR="${PEER_DIR:-$(cd "$ROOT/.." && pwd)/shared/bench/wagtail_peer}"
 PEER_ROOT="${PEER_ROOT:-/tmp/peerbench}"
 WITH_PEER="${PEER:-0}"
 unset PEER
-MODES="uncached"
-[ "${CACHED:-0}" = 1 ] && MODES="uncached cached"
+MODES="${MODES:-raw uncached cached}"
+# Redis for the cached modes, each run under its own key prefix (started here if it is not running).
+BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}"
 RUN_DIR="$ROOT/var/bench/runs/$(date -u +%Y%m%d-%H%M%S)"
 BASE="http://127.0.0.1:$PORT"
+
+if [ "$MODES" != raw ] && ! redis-cli -u "$BENCH_REDIS_URL" ping >/dev/null 2>&1; then
+  command -v redis-server >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q redis-server; }
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 30); do redis-cli -u "$BENCH_REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
 
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }
@@ -70,8 +78,13 @@ for N in $NS; do
   for sc in $SCENARIOS; do URL[$sc]=$(url_for "$sc"); done
 
   for mode in $MODES; do
-    cache_env=(NEWSROOM_CACHE_PAGES=0)
-    [ "$mode" = cached ] && cache_env=(NEWSROOM_CACHE_PAGES=1)
+    case "$mode" in
+      raw) cache_env=(NEWSROOM_CACHE_PAGES=0 NEWSROOM_CACHE_FRAGMENTS=0) ;;
+      uncached) cache_env=(NEWSROOM_CACHE_PAGES=0 NEWSROOM_CACHE_FRAGMENTS=1) ;;
+      cached) cache_env=(NEWSROOM_CACHE_PAGES=1 NEWSROOM_CACHE_FRAGMENTS=1) ;;
+      *) echo "unknown mode $mode" >&2; exit 2 ;;
+    esac
+    [ "$mode" = raw ] || cache_env+=(REDIS_URL="$BENCH_REDIS_URL" NEWSROOM_CACHE_KEY_PREFIX="bench-$(date +%s%N)")
     env "${cache_env[@]}" WEB_CONCURRENCY=2 GUNICORN_THREADS=1 GUNICORN_BIND="127.0.0.1:$PORT" \
       GUNICORN_ACCESS_LOG= GUNICORN_LOG_LEVEL=warning \
       "$ROOT/.venv/bin/gunicorn" -c gunicorn.conf.py newsroom.wsgi 2> "$OUT/gunicorn-$mode.err" &

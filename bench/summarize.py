@@ -18,12 +18,26 @@ LABELS = {
     "search": "search",
     "static": "static copy of the article (ceiling)",
 }
+MODES = {
+    "raw": "nothing cached",
+    "uncached": "page cache off, shared fragments cached",
+    "cached": "page cache on",
+}
 PEER_NAMES = {"article": "article", "mix": "mix", "home": "index", "tag": "tag", "static": "static"}
 
 
 def load_runs(folder):
     path = folder / "runs.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def queries(page, mode):
+    """SQL queries per page in a mode: none on a page-cache hit; only the page's own with fragments cached."""
+    if mode == "cached":
+        return 0
+    if mode == "uncached":
+        return page.get("queries_fragments", page.get("queries", 0))
+    return page.get("queries", 0)
 
 
 def median(runs, key):
@@ -58,7 +72,7 @@ def table(folder):
             rps = median(rs, "rps")
             row = (
                 f"| {LABELS[scenario]} | {mode} | **{rps:,.0f}** | {', '.join(f'{r["rps"]:.0f}' for r in rs)} | "
-                f"{median(rs, 'p50_ms'):.1f} / {median(rs, 'p99_ms'):.1f} | {page.get('queries', 0)} | "
+                f"{median(rs, 'p50_ms'):.1f} / {median(rs, 'p99_ms'):.1f} | {queries(page, mode)} | "
                 f"{page['bytes'] if 'bytes' in page else prep['pages']['article']['bytes']} | "
                 f"{sum(r['errors'] + r['non_2xx'] for r in rs)} |"
             )
@@ -76,6 +90,7 @@ def table(folder):
 def main(run_dir):
     folders = sorted((f for f in run_dir.glob("N*") if (f / "prepare.json").exists()), key=lambda f: int(f.name[1:]))
     print(f"## Benchmark {run_dir.name} (medians of interleaved wrk runs)\n")
+    print("Modes: " + "; ".join(f"{mode}: {meaning}" for mode, meaning in MODES.items()) + ".\n")
     by_n = {}
     for folder in folders:
         n, runs, lines = table(folder)

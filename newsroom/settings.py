@@ -12,8 +12,12 @@ default, so a fresh checkout runs on SQLite with nothing set:
     DATABASE_URL            e.g. postgres://user@127.0.0.1:5432/newsroom (default: SQLite file)
     REDIS_URL               e.g. redis://127.0.0.1:6379/0 (default: local memory cache)
     NEWSROOM_CACHE_PAGES    "0" turns the anonymous page cache off (articles/caching.py); NEWSROOM_CACHE_SECONDS (300)
+    NEWSROOM_CACHE_FRAGMENTS  "0" turns the shared page fragments' cache off (both default on with REDIS_URL)
     NEWSROOM_CACHE_KEY_PREFIX  prefix of the cache's Redis keys (default none)
-    DJANGO_DB_POOL          "1": psycopg's connection pool on PostgreSQL (DJANGO_DB_POOL_MIN/MAX, default 2/10)
+    DJANGO_DB_POOL          "1": psycopg's connection pool on PostgreSQL (DJANGO_DB_POOL_MIN/MAX, default 2/10;
+                            DJANGO_DB_POOL_TIMEOUT, 10 s, the wait for a connection before a 503 page)
+    AWS_STORAGE_BUCKET_NAME media on S3-compatible storage (django-storages); AWS_S3_ENDPOINT_URL,
+                            AWS_S3_REGION_NAME, AWS_S3_CUSTOM_DOMAIN
 """
 
 import os
@@ -79,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database outage answers a 503 page with Retry-After, not a 500 and a traceback.
+    "newsroom.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -118,7 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not shared-cache memory, so concurrent writers in tests wait for
     # each other as they do in production.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    # DJANGO_TEST_DB_NAME lets two test runs on one checkout keep apart.
+    test_name = os.environ.get("DJANGO_TEST_DB_NAME") or str(BASE_DIR / "var" / "test-db.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": test_name}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_flag("DJANGO_DB_POOL", False):
     # psycopg's connection pool, one per worker process: connections are borrowed per
     # request and returned, instead of each thread keeping its own. Django requires
@@ -127,7 +135,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_f
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DJANGO_DB_POOL_MIN", "2")),
         "max_size": int(os.environ.get("DJANGO_DB_POOL_MAX", "10")),
-        "timeout": 10,
+        # Seconds a request waits for a connection before failing (a 503 page while the database is down).
+        "timeout": int(os.environ.get("DJANGO_DB_POOL_TIMEOUT", "10")),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
@@ -146,12 +155,21 @@ if os.environ.get("REDIS_URL"):
         CACHES["default"]["KEY_PREFIX"] = os.environ["NEWSROOM_CACHE_KEY_PREFIX"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each process's copy of the shared page fragments (articles/caching.py), in front of "default".
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "newsroom-local",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 # The page cache for anonymous readers (articles/caching.py): on by default when the cache is
 # shared (REDIS_URL), since a per-process local-memory cache cannot hear another worker's edit;
 # a page is kept at most NEWSROOM_CACHE_SECONDS, and never past the next scheduled publication.
 NEWSROOM_CACHE_PAGES = env_flag("NEWSROOM_CACHE_PAGES", bool(os.environ.get("REDIS_URL")))
 NEWSROOM_CACHE_SECONDS = int(os.environ.get("NEWSROOM_CACHE_SECONDS", "300"))
+# The shared fragments of pages (header, footer, teasers, previous/next and related, archive months) under
+# the same rule and the same invalidation, for pages the page cache does not serve.
+NEWSROOM_CACHE_FRAGMENTS = env_flag("NEWSROOM_CACHE_FRAGMENTS", bool(os.environ.get("REDIS_URL")))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -233,6 +251,39 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# Media (photos and their renditions) on S3-compatible storage: set AWS_STORAGE_BUCKET_NAME and
+# install django-storages[s3]; boto3 reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the
+# environment itself. Several app servers then share the same files. Names are content hashes,
+# so objects are public and cached for a year; pages may load them from the bucket's origin.
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    from urllib.parse import urlsplit
+
+    _bucket = os.environ["AWS_STORAGE_BUCKET_NAME"]
+    _endpoint = os.environ.get("AWS_S3_ENDPOINT_URL") or None  # e.g. https://s3.fr-par.scw.cloud, MinIO
+    _region = os.environ.get("AWS_S3_REGION_NAME") or None
+    _domain = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None  # a CDN in front of the bucket
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": _endpoint,
+            "region_name": _region,
+            "custom_domain": _domain,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    if _domain:
+        _media_origins = [f"https://{_domain}"]
+    elif _endpoint:  # path-style URLs on the endpoint's host
+        _media_origins = [f"{urlsplit(_endpoint).scheme}://{urlsplit(_endpoint).netloc}"]
+    else:  # AWS itself, virtual-hosted URLs
+        _media_origins = [f"https://{_bucket}.s3.amazonaws.com"]
+        if _region:
+            _media_origins.append(f"https://{_bucket}.s3.{_region}.amazonaws.com")
+    SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], *_media_origins]
 
 HTTPS = env_flag("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS

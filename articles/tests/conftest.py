@@ -6,14 +6,27 @@ def _fresh_cache(settings, request):
     """
     Each test starts with an empty cache, so no page leaks between tests.
 
-    The page cache (articles/caching.py) is off except in tests marked
-    `page_cache`: the query counts pinned elsewhere are those of an uncached
-    page, without the cache's own lookup of the next scheduled publication.
-    test_caching.py proves a cached page costs no query at all.
+    The page cache and the fragment cache (articles/caching.py) are off
+    except in tests marked `page_cache`: the query counts pinned elsewhere are
+    those of a page built from scratch, without the cache's own lookup of the
+    next scheduled publication. test_caching.py proves a cached page costs no
+    query at all, and pins the counts with the fragments cached.
     """
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
-    settings.NEWSROOM_CACHE_PAGES = request.node.get_closest_marker("page_cache") is not None
+    cached = request.node.get_closest_marker("page_cache") is not None
+    settings.NEWSROOM_CACHE_PAGES = settings.NEWSROOM_CACHE_FRAGMENTS = cached
     cache.clear()
+    caches["local"].clear()
     yield
     cache.clear()
+    caches["local"].clear()
+
+
+@pytest.fixture
+def server_database(tmp_path):
+    """A DATABASE_URL for gunicorn processes, on the engine the tests run on (articles/tests/servers.py)."""
+    from .servers import scratch_database
+
+    with scratch_database(tmp_path) as database_url:
+        yield database_url

@@ -214,8 +214,16 @@ CHANGES = [
 ]
 
 
+@pytest.fixture(params=["pages", "fragments"])
+def cache_mode(request, settings):
+    """Whole pages cached (with their fragments), or the page cache off and only the fragments cached."""
+    settings.NEWSROOM_CACHE_PAGES = request.param == "pages"
+    settings.NEWSROOM_CACHE_FRAGMENTS = True
+    return request.param
+
+
 @pytest.mark.parametrize(("change", "where"), CHANGES, ids=[change.__name__ for change, _ in CHANGES])
-def test_each_change_refreshes_the_pages_at_once(client, story, change, where):
+def test_each_change_refreshes_the_pages_at_once(client, story, change, where, cache_mode):
     url = story["article"].get_absolute_url() if where == "article" else reverse("articles:home")
     before = warm(client, pages(story))
     expected = change(story)
@@ -223,7 +231,68 @@ def test_each_change_refreshes_the_pages_at_once(client, story, change, where):
     assert expected.encode() in client.get(url).content
 
 
-def test_unpublishing_refreshes_lists_and_neighbours(client, story):
+def test_neighbours_and_related_lists_refresh_at_once(client, story, cache_mode):
+    """The article page's previous/next and related fragment follows every change to the articles it shows."""
+    article, older = story["article"], story["older"]
+    url = article.get_absolute_url()
+    scoped = f"{url}?in=tag:space"
+    page = warm(client, [url, scoped])
+    assert b"Older story" in page[url] and b"Older story" in page[scoped]
+    older.headline = "Older story, retitled"
+    older.save()
+    assert b"Older story, retitled" in client.get(url).content
+    assert b"Older story, retitled" in client.get(scoped).content
+    newer = make_article(days=-0.5, headline="Newest in space", tags=["space"])
+    assert b"Newest in space" in client.get(url).content  # the new "next" link
+    assert b"Newest in space" in client.get(scoped).content
+    newer.tags.clear()
+    assert b"Newest in space" in client.get(url).content  # still next site-wide...
+    assert b"Newest in space" not in client.get(scoped).content  # ...but no longer in the tag
+
+
+def test_the_section_menu_refreshes_at_once(client, story, cache_mode):
+    section_url = story["section"].get_absolute_url()
+    page = warm(client, [reverse("articles:home"), section_url])
+    assert b'aria-current="page">Science<' in page[section_url]
+    assert b'aria-current="page"' not in page[reverse("articles:home")]
+    make_section("Weather")
+    assert b">Weather</a>" in client.get(reverse("articles:home")).content
+    assert b">Weather</a>" in client.get(section_url).content
+
+
+def test_fragments_keep_the_page_queries_to_its_own_content(client, story, settings, django_assert_num_queries):
+    """With the page cache off, a warm page still queries its own article or list, not the shared parts."""
+    settings.NEWSROOM_CACHE_PAGES = False
+    article_url = story["article"].get_absolute_url()
+    expected = {
+        # the article, its byline, tags and corrections (no previous/next, related or section menu)
+        article_url: 4,
+        # the page of articles and their bylines (no section menu)
+        reverse("articles:home"): 2,
+        # the tag, its page of articles and their bylines
+        reverse("articles:tag", args=["space"]): 3,
+        reverse("articles:archive"): 0,
+    }
+    for url, queries in expected.items():
+        first = client.get(url)
+        with django_assert_num_queries(queries):
+            again = client.get(url)
+        assert without_nonce(again) == without_nonce(first), url
+
+
+def test_fragments_follow_the_next_scheduled_publication(client, story, settings):
+    """A fragment is kept no longer than a page: never past the next scheduled publication."""
+    settings.NEWSROOM_CACHE_PAGES = False
+    start = datetime.now(UTC)
+    make_article(days=0, headline="Embargoed until noon", published_at=start + timedelta(minutes=5), tags=["space"])
+    url = story["article"].get_absolute_url()
+    with time_machine.travel(start, tick=False):
+        assert b"Embargoed until noon" not in client.get(url).content
+    with time_machine.travel(start + timedelta(minutes=6), tick=False):
+        assert b"Embargoed until noon" in client.get(url).content
+
+
+def test_unpublishing_refreshes_lists_and_neighbours(client, story, cache_mode):
     home = reverse("articles:home")
     article_url = story["article"].get_absolute_url()
     warm(client, [home, article_url, story["older"].get_absolute_url()])
@@ -307,7 +376,7 @@ def fetch(port, path):
 
 
 @pytest.mark.django_db(False)
-def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path):
+def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path, server_database):
     import redis  # a runtime dependency: Django's Redis cache backend uses it
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
@@ -317,7 +386,8 @@ def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path):
     assert client.ping()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+        # One database for both: a SQLite file, or a PostgreSQL database when the tests run on PostgreSQL.
+        "DATABASE_URL": server_database,
         "REDIS_URL": redis_url,
         "NEWSROOM_CACHE_KEY_PREFIX": prefix,
         "NEWSROOM_CACHE_PAGES": "1",

@@ -22,6 +22,10 @@ SETTINGS_VARIABLES = [
     "DJANGO_TIME_ZONE",
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "REDIS_URL",
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_S3_CUSTOM_DOMAIN",
     # Set by the browser tests' conftest for Playwright; never in a deployment.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 ]
@@ -139,3 +143,61 @@ def test_without_redis_url_the_cache_is_local_memory():
     assert configured["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     # Each worker's own memory cannot hear another worker's edit: no page cache by default.
     assert configured["page_cache"] is False
+
+
+def media_settings(**variables):
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps({'storages': settings.STORAGES, 'img_src': settings.SECURE_CSP['img-src']}))"
+    )
+    result = run(["-c", code], **variables)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_media_on_s3_compatible_storage_is_a_settings_change():
+    """Only the setting: django-storages is imported when a file is first stored, so it need not be installed here."""
+    configured = media_settings(
+        AWS_STORAGE_BUCKET_NAME="newsroom-media",
+        AWS_S3_ENDPOINT_URL="https://s3.example.net",
+        AWS_S3_REGION_NAME="fr-par",
+    )
+
+    assert configured["storages"]["default"] == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "newsroom-media",
+            "endpoint_url": "https://s3.example.net",
+            "region_name": "fr-par",
+            "custom_domain": None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    # Static files stay with WhiteNoise; the pages' CSP lets images come from the bucket.
+    assert configured["storages"]["staticfiles"] == media_settings()["storages"]["staticfiles"]
+    assert configured["img_src"] == ["'self'", "data:", "https://s3.example.net"]
+
+
+def test_a_cdn_in_front_of_the_bucket_is_the_images_origin():
+    configured = media_settings(AWS_STORAGE_BUCKET_NAME="newsroom-media", AWS_S3_CUSTOM_DOMAIN="media.example.com")
+
+    assert configured["storages"]["default"]["OPTIONS"]["custom_domain"] == "media.example.com"
+    assert configured["img_src"] == ["'self'", "data:", "https://media.example.com"]
+    on_aws = media_settings(AWS_STORAGE_BUCKET_NAME="newsroom-media")
+    assert on_aws["img_src"] == ["'self'", "data:", "https://newsroom-media.s3.amazonaws.com"]
+
+
+def test_without_a_bucket_media_are_local_files():
+    configured = media_settings()
+
+    assert configured["storages"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    assert configured["img_src"] == ["'self'", "data:"]
+
+
+def test_deploy_check_passes_with_media_on_s3():
+    result = run(["manage.py", "check", "--deploy"], **production(AWS_STORAGE_BUCKET_NAME="newsroom-media"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr

@@ -126,9 +126,9 @@ def test_unpublished_article_is_404_for_logged_in_non_staff(client, newsroom, hi
 def test_unpublished_articles_never_appear_as_neighbours_or_related(client, newsroom):
     response = client.get(newsroom["published"].get_absolute_url())
 
-    assert response.context["previous_article"] == newsroom["older"]
-    assert response.context["next_article"] is None
-    assert response.context["related_articles"] == [newsroom["older"]]
+    assert response.context["links"].previous == newsroom["older"]
+    assert response.context["links"].next is None
+    assert response.context["links"].related == [newsroom["older"]]
     for hidden in ("draft", "scheduled"):
         assertNotContains(response, newsroom[hidden].headline)
         assertNotContains(response, newsroom[hidden].get_absolute_url())
@@ -137,8 +137,8 @@ def test_unpublished_articles_never_appear_as_neighbours_or_related(client, news
 def test_older_article_skips_the_draft_to_reach_its_next(client, newsroom):
     response = client.get(newsroom["older"].get_absolute_url())
 
-    assert response.context["previous_article"] is None
-    assert response.context["next_article"] == newsroom["published"]
+    assert response.context["links"].previous is None
+    assert response.context["links"].next == newsroom["published"]
     assertNotContains(response, "Embargoed draft story")
 
 
@@ -279,7 +279,7 @@ def test_related_articles_are_curated_first_then_filled_by_shared_tags(client):
 
     response = client.get(article.get_absolute_url())
 
-    assert response.context["related_articles"] == [curated_first, curated_second, two_shared, one_shared_newer]
+    assert response.context["links"].related == [curated_first, curated_second, two_shared, one_shared_newer]
     section = response.content.decode().split('id="related-heading"')[1]
     positions = [section.index(headline) for headline in ("Curated first", "Curated second", "Shares two tags")]
     assert positions == sorted(positions)
@@ -344,8 +344,8 @@ def test_neighbours_with_the_same_publication_time_are_ordered_by_id(client):
     first = make_article(published_at=SEED_TIME, headline="First in the second")
     second = make_article(published_at=SEED_TIME, headline="Second in the second")
 
-    assert client.get(first.get_absolute_url()).context["next_article"] == second
-    assert client.get(second.get_absolute_url()).context["previous_article"] == first
+    assert client.get(first.get_absolute_url()).context["links"].next == second
+    assert client.get(second.get_absolute_url()).context["links"].previous == first
 
 
 # Canonical URLs and the 404 page.
@@ -466,8 +466,8 @@ def test_preview_does_not_leak_unpublished_neighbours(admin_client, newsroom):
     """Even for staff, previous/next and related links only point at live articles."""
     response = admin_client.get(newsroom["draft"].get_absolute_url())
 
-    assert response.context["previous_article"] == newsroom["older"]
-    assert response.context["next_article"] == newsroom["published"]
+    assert response.context["links"].previous == newsroom["older"]
+    assert response.context["links"].next == newsroom["published"]
     assertNotContains(response, "Future scheduled story")
 
 
@@ -660,7 +660,7 @@ def test_article_page_query_count_is_constant(client, django_assert_num_queries,
         response = client.get(article.get_absolute_url())
 
     assert response.status_code == 200
-    assert len(response.context["related_articles"]) == min(4, curated + others)
+    assert len(response.context["links"].related) == min(4, curated + others)
 
 
 def test_article_page_with_four_or_more_curated_links_skips_the_tag_fill_query(client, django_assert_num_queries):
@@ -670,7 +670,7 @@ def test_article_page_with_four_or_more_curated_links_skips_the_tag_fill_query(c
     with django_assert_num_queries(ARTICLE_PAGE_QUERIES_CURATED_FULL):
         response = client.get(article.get_absolute_url())
 
-    assert len(response.context["related_articles"]) == 4
+    assert len(response.context["links"].related) == 4
 
 
 @pytest.mark.parametrize("size", [3, 25])
