@@ -315,12 +315,13 @@ class SearchView(ListView):
     Nothing a reader types is an error: an empty, too long or unanswerable
     query, an unknown section or tag and a bad page number each get a normal
     page with a message. Queries: sections and tags for the form (the sections
-    also fill the header), then the count, the page and the bylines.
+    also fill the header), then the page of ranked matches (with their count),
+    its articles and their bylines.
     """
 
     template_name = "articles/search.html"
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
-    paginator_class = search.BoundedPaginator
+    paginator_class = search.SearchPaginator
 
     def get(self, request, *args, **kwargs):
         self.notices = []
@@ -352,14 +353,10 @@ class SearchView(ListView):
         return None
 
     def get_queryset(self):
-        if not self.parsed:
-            return Article.objects.none()
         articles = Article.objects.published()
         if self.section:
             articles = articles.filter(section=self.section)
-        if self.tag:
-            articles = articles.filter(tags=self.tag)
-        return search.search(articles, self.parsed)
+        return search.search(articles, self.parsed, tag=self.tag)
 
     def paginate_queryset(self, queryset, page_size):
         """Like ListView's, but a malformed or out-of-range page number shows the first or last page."""
@@ -375,13 +372,14 @@ class SearchView(ListView):
             "tag": self.tag and self.tag.slug,
         }
         return context | {
-            "results": search.results(context["object_list"]),
+            "results": context["object_list"],
             "query": self.query,
             "searched": bool(self.parsed),
             "notices": self.notices,
             "sections": self.sections,
             "nav_sections": self.sections,
             "tags": self.tags,
+            "tag_options": search.tag_options(self.tags, self.tag),
             "section": self.section,
             "tag": self.tag,
             "search_parameters": urlencode({key: value for key, value in parameters.items() if value}),

@@ -279,7 +279,9 @@ def test_a_server_answers_503_while_its_database_is_down_and_recovers_by_itself(
             }
             cut, restore = proxy.cut, proxy.restore
         else:
-            servers = {"connection per request": env}
+            # A kept connection holds the file open whatever happens to its name: open one per
+            # request, so that the outage below (the file gone from its path) reaches the server.
+            servers = {"connection per request": server_env(tmp_path, database_url, DJANGO_CONN_MAX_AGE="0")}
             cut, restore = sqlite_outage(database_url)
 
         with contextlib.ExitStack() as stack:
