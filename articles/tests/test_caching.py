@@ -418,20 +418,21 @@ def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path, server_database
     manage("loaddata", "demo", "-v0")
     script = (
         "from articles.models import Article; a = Article.objects.published().newest_first().first(); "
-        "print('URL', a.pk, a.get_absolute_url())"
+        "print('URL', a.pk, a.get_absolute_url(), a.get_previous_published().get_absolute_url())"
     )
-    _, pk, url = manage("shell", "-c", script).strip().splitlines()[-1].split()
+    _, pk, url, previous_url = manage("shell", "-c", script).strip().splitlines()[-1].split()
 
     servers, logs = [], []
     try:
         ports = [free_port(), free_port()]
-        for port in ports:
+        # A caches whole pages; B only the shared fragments, each in its worker's own memory.
+        for port, pages_cached in zip(ports, ("1", "0"), strict=True):
             logs.append((tmp_path / f"gunicorn-{port}.log").open("w"))
             servers.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1",
                      "--control-socket", str(tmp_path / f"gunicorn-{port}.ctl"), "newsroom.wsgi"],
-                    cwd=ROOT, env={**env, "GUNICORN_ACCESS_LOG": ""},
+                    cwd=ROOT, env={**env, "GUNICORN_ACCESS_LOG": "", "NEWSROOM_CACHE_PAGES": pages_cached},
                     stdout=subprocess.DEVNULL, stderr=logs[-1],
                 )
             )  # fmt: skip
@@ -450,7 +451,8 @@ def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path, server_database
         before = fetch(a, url)
         assert strip_nonce(fetch(a, url)) == strip_nonce(before)  # served from the shared cache now
         assert any(client.scan_iter(f"{prefix}:*page*")), "nothing was cached in Redis"
-        fetch(b, "/")  # B warms its home page too
+        for path in ("/", previous_url):  # B keeps its fragments: teasers, the neighbour's "next" link
+            assert "Edited through another process" not in fetch(b, path)
 
         edit = (
             f"from articles.models import Article; a = Article.objects.get(pk={pk}); "
@@ -459,6 +461,7 @@ def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path, server_database
         manage("shell", "-c", edit)
         assert "Edited through another process" in fetch(a, url)
         assert "Edited through another process" in fetch(b, "/")
+        assert "Edited through another process" in fetch(b, previous_url)
     finally:
         for server in servers:
             server.terminate()
