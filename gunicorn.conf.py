@@ -10,6 +10,7 @@ Every value can be overridden from the environment:
     GUNICORN_THREADS     threads per worker (default 1: sync workers; more than 1: gthread workers)
     GUNICORN_TIMEOUT     seconds before a stuck worker is killed and replaced (default 30)
     GUNICORN_ACCESS_LOG  where access lines go: "-" is stderr (default), "" turns them off
+    GUNICORN_MAX_REQUESTS  requests before a worker is replaced (default 10,000; 0: never)
     GUNICORN_CONTROL_SOCKET  gunicornc's socket (default ~/.gunicorn/newsroom-<host>-<port>.ctl)
 """
 
@@ -33,8 +34,8 @@ graceful_timeout = timeout
 # Behind a load balancer or proxy that keeps connections open (gthread workers only).
 keepalive = 5
 # Recycle workers now and then, staggered, so a slow leak never takes the site down.
-max_requests = 10_000
-max_requests_jitter = 1_000
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)  # 0: never
+max_requests_jitter = max_requests // 10
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"

@@ -19,7 +19,10 @@ Timeouts. A page is kept for NEWSROOM_CACHE_SECONDS, or less: never past the
 next scheduled publication (one indexed query, cached per generation), so a
 scheduled article appears on time with no write to announce it.
 
-A hit costs two cache reads (the generation and the page) and no SQL.
+A hit costs one read of the shared cache (the generation) and no SQL: each
+worker also keeps the pages it served lately in its own memory (the
+"local_pages" cache), under the same generation-holding keys, so a copy there
+is as fresh as the shared one; a page another worker rendered costs a second read.
 
 Nothing is cached or served from the cache for a request carrying a session or
 messages cookie (an editor, a logged-in user) or a logged-in user: those
@@ -43,6 +46,7 @@ like pages, by default only with a shared cache, where the generation lives.
 
 import functools
 import hashlib
+import logging
 import time
 from contextvars import ContextVar
 
@@ -66,6 +70,20 @@ UNSTORED_HEADERS = {"set-cookie", "vary", "cache-control", "etag", "last-modifie
 page_generation = ContextVar("newsroom_page_generation", default=None)
 MISSING = object()
 
+logger = logging.getLogger(__name__)
+
+
+def quietly(operation, *args, default=None, **kwargs):
+    """
+    A cache operation that cannot fail a request: with the cache server down or
+    unreachable, pages are built without it (and /healthz says so), not 500s.
+    """
+    try:
+        return operation(*args, **kwargs)
+    except Exception as error:  # any backend's connection error (redis, memcached, ...)
+        logger.warning("The cache is unavailable, going on without it: %s", error)
+        return default
+
 
 def enabled():
     return getattr(settings, "NEWSROOM_CACHE_PAGES", True)
@@ -80,12 +98,17 @@ def get_generation():
     holder = page_generation.get()
     if holder:
         return holder[0]
+    generation = quietly(read_generation)  # None: the cache is unavailable, nothing is cached
+    if holder is not None:
+        holder.append(generation)
+    return generation
+
+
+def read_generation():
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
         generation = cache.get(GENERATION_KEY)
-    if holder is not None:
-        holder.append(generation)
     return generation
 
 
@@ -94,8 +117,14 @@ def bump_generation():
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # missing: start from the clock, later than any generation used before
-        if not cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None):
-            cache.incr(GENERATION_KEY)
+        if not quietly(cache.add, GENERATION_KEY, time.time_ns() // 1000, timeout=None):
+            quietly(cache.incr, GENERATION_KEY)
+    except Exception as error:  # the change is saved; the cache cannot hear of it
+        logger.error(
+            "The cache is unavailable, so pages cached before this change may be served until "
+            "they expire (NEWSROOM_CACHE_SECONDS): %s",
+            error,
+        )
 
 
 def content_changed(**kwargs):
@@ -112,7 +141,7 @@ def seconds_until_next_publication(generation):
 
     key = f"newsroom:next-publication:{generation}"
     now = time.time()
-    timestamp = cache.get(key)
+    timestamp = quietly(cache.get, key)
     if timestamp is None or (timestamp and timestamp <= now):
         upcoming = (
             Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
@@ -121,7 +150,7 @@ def seconds_until_next_publication(generation):
             .first()
         )
         timestamp = upcoming["published_at"].timestamp() if upcoming else 0
-        cache.set(key, timestamp, timeout=settings.NEWSROOM_CACHE_SECONDS)
+        quietly(cache.set, key, timestamp, timeout=settings.NEWSROOM_CACHE_SECONDS)
     return max(0, int(timestamp - now)) if timestamp else None
 
 
@@ -139,9 +168,8 @@ def cached_fragment(name, build):
     the key holds the shared generation. build() runs every time when fragment
     caching is off.
     """
-    if not fragments_enabled():
+    if not fragments_enabled() or (generation := get_generation()) is None:
         return build()
-    generation = get_generation()
     key = f"newsroom:fragment:{generation}:{name}"
     local = caches["local"]
     value = local.get(key, MISSING)
@@ -234,8 +262,15 @@ def cache_public_page(view):
             return response
 
         generation = get_generation()
+        if generation is None:  # the cache is unavailable: build the page
+            return render(view(request, *args, **kwargs))
         key = page_key(request, generation)
-        stored = cache.get(key)
+        local_pages = caches["local_pages"]
+        stored = local_pages.get(key)
+        if stored is None:
+            stored = quietly(cache.get, key)
+            if stored is not None:  # another worker or server rendered it: keep a copy here too
+                local_pages.set(key, stored, timeout=max(1, stored[1] - int(time.time())))
         if stored is not None:
             entry, expires = stored
             return respond(request, entry, expires)
@@ -257,7 +292,9 @@ def cache_public_page(view):
         timeout = page_timeout(generation)
         if timeout > 0:
             entry = (content, headers, etag, last_modified)
-            cache.set(key, (entry, int(time.time()) + timeout), timeout=timeout)
+            stored = (entry, int(time.time()) + timeout)
+            quietly(cache.set, key, stored, timeout=timeout)
+            local_pages.set(key, stored, timeout=timeout)
         return conditional(request, response, etag, last_modified, timeout)
 
     return wrapper

@@ -85,7 +85,9 @@ for N in $NS; do
       *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     [ "$mode" = raw ] || cache_env+=(REDIS_URL="$BENCH_REDIS_URL" NEWSROOM_CACHE_KEY_PREFIX="bench-$(date +%s%N)")
-    env "${cache_env[@]}" WEB_CONCURRENCY=2 GUNICORN_THREADS=1 GUNICORN_BIND="127.0.0.1:$PORT" \
+    # Workers are not recycled during a run (the peer's are not either): a static-ceiling run alone
+    # is tens of thousands of requests, and a fresh worker starts with empty fragment caches.
+    env "${cache_env[@]}" WEB_CONCURRENCY=2 GUNICORN_THREADS=1 GUNICORN_MAX_REQUESTS=0 GUNICORN_BIND="127.0.0.1:$PORT" \
       GUNICORN_ACCESS_LOG= GUNICORN_LOG_LEVEL=warning \
       "$ROOT/.venv/bin/gunicorn" -c gunicorn.conf.py newsroom.wsgi 2> "$OUT/gunicorn-$mode.err" &
     GUNICORN_PID=$!

@@ -147,7 +147,8 @@ DATABASE_ROUTERS = ["articles.routers.SearchIndexRouter"]
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, keeping its client objects (newsroom/redis_cache.py).
+            "BACKEND": "newsroom.redis_cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
@@ -156,11 +157,17 @@ if os.environ.get("REDIS_URL"):
         CACHES["default"]["KEY_PREFIX"] = os.environ["NEWSROOM_CACHE_KEY_PREFIX"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Each process's copy of the shared page fragments (articles/caching.py), in front of "default".
+# Each process's copies of the shared page fragments and of recent pages (articles/caching.py),
+# in front of "default": their keys hold the content generation read from "default".
 CACHES["local"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "newsroom-local",
     "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+CACHES["local_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "newsroom-local-pages",
+    "OPTIONS": {"MAX_ENTRIES": 1000},  # about 20 MB of pages per worker
 }
 
 # The page cache for anonymous readers (articles/caching.py): on by default when the cache is

@@ -18,9 +18,11 @@ def _fresh_cache(settings, request):
     settings.NEWSROOM_CACHE_PAGES = settings.NEWSROOM_CACHE_FRAGMENTS = cached
     cache.clear()
     caches["local"].clear()
+    caches["local_pages"].clear()
     yield
     cache.clear()
     caches["local"].clear()
+    caches["local_pages"].clear()
 
 
 @pytest.fixture

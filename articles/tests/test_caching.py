@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -290,6 +291,62 @@ def test_fragments_follow_the_next_scheduled_publication(client, story, settings
         assert b"Embargoed until noon" not in client.get(url).content
     with time_machine.travel(start + timedelta(minutes=6), tick=False):
         assert b"Embargoed until noon" in client.get(url).content
+
+
+def test_without_its_cache_the_site_still_serves_and_saves(client, story, cache_mode, caplog):
+    """The cache server down (nothing listens on its port): pages are built without it, edits still save."""
+    down = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "newsroom.redis_cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"retry": None},  # fail at once rather than back off
+        },
+    }
+    url = story["article"].get_absolute_url()
+    with override_settings(CACHES=down):
+        for _ in range(2):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert b"Comet sighted" in response.content and b"Older story" in response.content
+            assert "ETag" not in response  # not cached, so no validators to promise
+        story["article"].headline = "Comet renamed"
+        story["article"].save()
+        assert b"Comet renamed" in client.get(url).content
+        assert client.get("/healthz").status_code == 503
+    assert "The cache is unavailable" in caplog.text
+
+
+def test_a_page_another_worker_rendered_is_served_and_kept(client, story, django_assert_num_queries):
+    from django.core.cache import caches
+
+    url = story["article"].get_absolute_url()
+    first = client.get(url)
+    local_pages = caches["local_pages"]
+    local_pages.clear()  # this worker has no copy: only the shared cache has the page
+    with django_assert_num_queries(0):
+        second = client.get(url)
+    assert second["ETag"] == first["ETag"]
+    assert len(local_pages._cache) == 1  # copied into this worker's memory for the next hits
+
+
+def test_the_redis_backend_keeps_its_client():
+    """newsroom/redis_cache.py: one redis-py client per connection pool, not one per call; still a cache."""
+    from django.core.cache import caches
+
+    redis_cache = {
+        "BACKEND": "newsroom.redis_cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/7",
+        "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+    }
+    with override_settings(CACHES={**settings.CACHES, "default": redis_cache}):
+        backend = caches["default"]
+        assert backend._cache.get_client() is backend._cache.get_client(write=True)
+        backend.set("answer", {"pages": 42}, timeout=10)
+        assert backend.get("answer") == {"pages": 42}
+        assert backend.get_many(["answer", "missing"]) == {"answer": {"pages": 42}}
+        backend.delete("answer")
+        assert backend.get("answer") is None
 
 
 def test_unpublishing_refreshes_lists_and_neighbours(client, story, cache_mode):
