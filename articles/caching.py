@@ -56,7 +56,12 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_cache_control
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 from django.utils.http import http_date, parse_http_date_safe
 
 GENERATION_KEY = "newsroom:generation"
@@ -181,9 +186,13 @@ def cached_fragment(name, build):
     return value
 
 
+def has_private_cookies(request):
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES
+
+
 def is_private_request(request):
     """An editor or any logged-in user (or anyone with a session or flash messages): never cached."""
-    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+    if has_private_cookies(request):
         return True
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated)
@@ -224,15 +233,51 @@ def conditional(request, response, etag, last_modified, timeout):
     return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
-def respond(request, entry, expires):
+def find_page(request, generation):
+    """The stored page for this request in `generation`, from this worker's memory or the shared cache."""
+    key = page_key(request, generation)
+    local_pages = caches["local_pages"]
+    stored = local_pages.get(key)
+    if stored is None:
+        stored = quietly(cache.get, key)
+        if stored is not None:  # another worker or server rendered it: keep a copy here too
+            local_pages.set(key, stored, timeout=max(1, stored[1] - int(time.time())))
+    return stored
+
+
+def respond(request, stored):
     """A response built from a stored page."""
-    content, headers, etag, last_modified = entry
+    (content, headers, etag, last_modified), expires = stored
     if NONCE_PLACEHOLDER in content:
         content = content.replace(NONCE_PLACEHOLDER, str(request._csp_nonce).encode())
     response = HttpResponse(content)
     for name, value in headers:
         response[name] = value
+    patch_vary_headers(response, ("Cookie",))  # as the page rendered for an anonymous reader had it
     return conditional(request, response, etag, last_modified, max(0, expires - int(time.time())))
+
+
+class PageCacheMiddleware:
+    """
+    Answers an anonymous reader's GET or HEAD from the page cache before the
+    middleware that such a hit does not need (sessions, CSRF, authentication,
+    messages) and URL resolving run. It only looks pages up: cache_public_page,
+    on the views, decides what is stored. Placed after the CSP middleware, so a
+    hit still gets its own nonce and policy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if enabled() and request.method in ("GET", "HEAD") and not has_private_cookies(request):
+            generation = get_generation()
+            if generation is not None:
+                stored = find_page(request, generation)
+                if stored is not None:
+                    return respond(request, stored)
+                request.page_cache_generation = generation  # looked up: a miss, the view renders it
+        return self.get_response(request)
 
 
 def render(response):
@@ -247,7 +292,8 @@ def cache_public_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        token = page_generation.set([])
+        checked = getattr(request, "page_cache_generation", None)  # PageCacheMiddleware found no page
+        token = page_generation.set([] if checked is None else [checked])
         try:
             return serve(request, *args, **kwargs)
         finally:
@@ -264,16 +310,10 @@ def cache_public_page(view):
         generation = get_generation()
         if generation is None:  # the cache is unavailable: build the page
             return render(view(request, *args, **kwargs))
-        key = page_key(request, generation)
-        local_pages = caches["local_pages"]
-        stored = local_pages.get(key)
-        if stored is None:
-            stored = quietly(cache.get, key)
-            if stored is not None:  # another worker or server rendered it: keep a copy here too
-                local_pages.set(key, stored, timeout=max(1, stored[1] - int(time.time())))
-        if stored is not None:
-            entry, expires = stored
-            return respond(request, entry, expires)
+        if getattr(request, "page_cache_generation", None) is None:  # not looked up yet
+            stored = find_page(request, generation)
+            if stored is not None:
+                return respond(request, stored)
 
         response = render(view(request, *args, **kwargs))
         if is_private_request(request):  # the view logged someone in, or left a message
@@ -293,8 +333,9 @@ def cache_public_page(view):
         if timeout > 0:
             entry = (content, headers, etag, last_modified)
             stored = (entry, int(time.time()) + timeout)
+            key = page_key(request, generation)
             quietly(cache.set, key, stored, timeout=timeout)
-            local_pages.set(key, stored, timeout=timeout)
+            caches["local_pages"].set(key, stored, timeout=timeout)
         return conditional(request, response, etag, last_modified, timeout)
 
     return wrapper

@@ -96,6 +96,10 @@ def test_public_headers_etag_and_304(client, story):
     etag, last_modified = response["ETag"], response["Last-Modified"]
     hit = client.get(url)
     assert hit["ETag"] == etag and hit["Last-Modified"] == last_modified
+    # A hit is answered early (PageCacheMiddleware) with the headers the rendered page had.
+    for header in ("Vary", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert hit[header] == response[header], header
+    assert "nonce-" in hit["Content-Security-Policy"]
     assert client.get(url, headers={"if-none-match": etag}).status_code == 304
     assert client.get(url, headers={"if-modified-since": last_modified}).status_code == 304
     assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
