@@ -68,7 +68,13 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
     template_name = "articles/article_list.html"
 
     def get_queryset(self):
-        self.scope = get_object_or_404(self.scope_model, slug=self.kwargs["slug"])
+        name, slug = self.scope_model._meta.model_name, self.kwargs["slug"]
+        # Shared by every page of this section, tag or author until the content changes.
+        self.scope = caching.cached_fragment(
+            f"{name}:{slug}", lambda: self.scope_model.objects.filter(slug=slug).first()
+        )
+        if self.scope is None:
+            raise Http404(f"No {self.scope_model._meta.verbose_name} “{slug}”.")
         return super().get_queryset().filter(**{self.scope_filter: self.scope})
 
     def get_context_data(self, **kwargs):

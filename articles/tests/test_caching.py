@@ -265,6 +265,19 @@ def test_the_section_menu_refreshes_at_once(client, story, cache_mode):
     assert b">Weather</a>" in client.get(section_url).content
 
 
+def test_a_section_tag_or_author_page_follows_its_scope(client, story, cache_mode):
+    """The section, tag or author a list page is about is shared too: renamed, created, it shows at once."""
+    section_url = story["section"].get_absolute_url()
+    assert b"Science" in warm(client, [section_url])[section_url]
+    story["section"].name = "Science and space"
+    story["section"].save()
+    assert b"Science and space" in client.get(section_url).content
+    assert client.get("/section/weather/").status_code == 404
+    assert client.get("/section/weather/").status_code == 404  # a cached absence
+    make_section("Weather", slug="weather")
+    assert client.get("/section/weather/").status_code == 200
+
+
 def test_fragments_keep_the_page_queries_to_its_own_content(client, story, settings, django_assert_num_queries):
     """With the page cache off, a warm page still queries its own article or list, not the shared parts."""
     settings.NEWSROOM_CACHE_PAGES = False
@@ -274,8 +287,10 @@ def test_fragments_keep_the_page_queries_to_its_own_content(client, story, setti
         article_url: 4,
         # the page of articles and their bylines (no section menu)
         reverse("articles:home"): 2,
-        # the tag, its page of articles and their bylines
-        reverse("articles:tag", args=["space"]): 3,
+        # a tag's page of articles and their bylines (not the tag itself)
+        reverse("articles:tag", args=["space"]): 2,
+        reverse("articles:section", args=[story["section"].slug]): 2,
+        reverse("articles:author", args=[story["author"].slug]): 2,
         reverse("articles:archive"): 0,
     }
     for url, queries in expected.items():
