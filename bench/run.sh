@@ -120,8 +120,9 @@ d.update(n=$N, mode='$mode', scenario='$sc', rep=$rep, load1=$load1); print(json
   if [ "$WITH_PEER" = 1 ]; then
     # The peer's scripts read $PEER as their scratch folder (venv, databases).
     [ -f "$PEER_ROOT/db-$N.sqlite3" ] || PEER="$PEER_ROOT" "$PEER_DIR/setup.sh" "$N"
-    PEER="$PEER_ROOT" RESULTS_DIR="$OUT/peer" REPS="$REPS" DURATION="$DURATION" WARMUP="$WARMUP" CONC="$CONC" \
-      THREADS="$THREADS" "$PEER_DIR/run.sh" "$N"
+    # The peer has its own scenario names (index for home, no section or search page): not ours.
+    env -u SCENARIOS PEER="$PEER_ROOT" RESULTS_DIR="$OUT/peer" REPS="$REPS" DURATION="$DURATION" WARMUP="$WARMUP" \
+      CONC="$CONC" THREADS="$THREADS" "$PEER_DIR/run.sh" "$N"
   fi
 done
 
