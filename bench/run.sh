@@ -92,6 +92,9 @@ for N in $NS; do
       "$ROOT/.venv/bin/gunicorn" -c gunicorn.conf.py newsroom.wsgi 2> "$OUT/gunicorn-$mode.err" &
     GUNICORN_PID=$!
     for _ in $(seq 100); do curl -s -o /dev/null "$BASE/" && break; sleep 0.2; done
+    # Another server on the port would be measured instead: gunicorn exits when it cannot bind.
+    sleep 1
+    kill -0 "$GUNICORN_PID" 2>/dev/null || { echo "gunicorn did not start: $OUT/gunicorn-$mode.err" >&2; exit 1; }
     active=()
     for sc in $SCENARIOS; do
       [ -n "${URL[$sc]}" ] || continue
