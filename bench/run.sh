@@ -87,13 +87,12 @@ for N in $NS; do
     [ "$mode" = raw ] || cache_env+=(REDIS_URL="$BENCH_REDIS_URL" NEWSROOM_CACHE_KEY_PREFIX="bench-$(date +%s%N)")
     # Workers are not recycled during a run (the peer's are not either): a static-ceiling run alone
     # is tens of thousands of requests, and a fresh worker starts with empty fragment caches.
+    if curl -s -o /dev/null "$BASE/"; then echo "port $PORT is in use: stop that server first" >&2; exit 1; fi
     env "${cache_env[@]}" WEB_CONCURRENCY=2 GUNICORN_THREADS=1 GUNICORN_MAX_REQUESTS=0 GUNICORN_BIND="127.0.0.1:$PORT" \
       GUNICORN_ACCESS_LOG= GUNICORN_LOG_LEVEL=warning \
       "$ROOT/.venv/bin/gunicorn" -c gunicorn.conf.py newsroom.wsgi 2> "$OUT/gunicorn-$mode.err" &
     GUNICORN_PID=$!
     for _ in $(seq 100); do curl -s -o /dev/null "$BASE/" && break; sleep 0.2; done
-    # Another server on the port would be measured instead: gunicorn exits when it cannot bind.
-    sleep 1
     kill -0 "$GUNICORN_PID" 2>/dev/null || { echo "gunicorn did not start: $OUT/gunicorn-$mode.err" >&2; exit 1; }
     active=()
     for sc in $SCENARIOS; do
