@@ -2,9 +2,10 @@
 The page cache: anonymous readers' public pages, stored whole, never stale.
 
 A view decorator (``cache_public_page``), applied in articles/urls.py and
-newsroom/urls.py to the public views only, rather than a middleware: what is
-cached is then visible in the URL list, and admin, previews, preview links and
-/healthz are left out by not being decorated.
+newsroom/urls.py to the public views only, stores pages: what is cached is
+then visible in the URL list, and admin, previews, preview links and /healthz
+are left out by not being decorated. ``PageCacheMiddleware`` serves the stored
+pages, early, and nothing else.
 
 Keys. Every page key contains the content generation, an integer kept in the
 cache under ``newsroom:generation``. Any change that can affect a public page
@@ -70,7 +71,7 @@ BROWSER_MAX_AGE = 60
 STALE_WHILE_REVALIDATE = 30
 # Headers rebuilt per response rather than stored with the page.
 UNSTORED_HEADERS = {"set-cookie", "vary", "cache-control", "etag", "last-modified", "content-length"}
-# The generation a page is rendered from, read once per page (cache_public_page sets a
+# The generation a page is rendered from, read once per request (PageCacheMiddleware sets a
 # holder), so that all of its fragments agree and the shared cache is asked only once.
 page_generation = ContextVar("newsroom_page_generation", default=None)
 MISSING = object()
@@ -261,30 +262,26 @@ class PageCacheMiddleware:
     """
     Answers an anonymous reader's GET or HEAD from the page cache before the
     middleware that such a hit does not need (sessions, CSRF, authentication,
-    messages) and URL resolving run. It only looks pages up: cache_public_page,
-    on the views, decides what is stored. Placed after the CSP middleware, so a
-    hit still gets its own nonce and policy.
+    messages) and URL resolving run: the one place hits are served.
+    cache_public_page, on the views, decides what is stored. Placed after the
+    CSP middleware, so a hit still gets its own nonce and policy. It also holds
+    the request's generation, read at most once, for the fragments.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if enabled() and request.method in ("GET", "HEAD") and not has_private_cookies(request):
-            generation = get_generation()
-            if generation is not None:
-                stored = find_page(request, generation)
+        token = page_generation.set([])
+        try:
+            if enabled() and request.method in ("GET", "HEAD") and not has_private_cookies(request):
+                generation = get_generation()
+                stored = None if generation is None else find_page(request, generation)
                 if stored is not None:
                     return respond(request, stored)
-                request.page_cache_generation = generation  # looked up: a miss, the view renders it
-        return self.get_response(request)
-
-
-def render(response):
-    """Render a template response now, while the page's generation is set."""
-    if hasattr(response, "render") and not response.is_rendered:
-        response.render()
-    return response
+            return self.get_response(request)
+        finally:
+            page_generation.reset(token)
 
 
 def cache_public_page(view):
@@ -292,30 +289,20 @@ def cache_public_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        checked = getattr(request, "page_cache_generation", None)  # PageCacheMiddleware found no page
-        token = page_generation.set([] if checked is None else [checked])
-        try:
-            return serve(request, *args, **kwargs)
-        finally:
-            page_generation.reset(token)
-
-    def serve(request, *args, **kwargs):
         if not enabled() or request.method not in ("GET", "HEAD"):
-            return render(view(request, *args, **kwargs))
+            return view(request, *args, **kwargs)
         if is_private_request(request):
-            response = render(view(request, *args, **kwargs))
+            response = view(request, *args, **kwargs)
             add_never_cache_headers(response)
             return response
 
+        # PageCacheMiddleware found no stored page for this request: render and store it.
         generation = get_generation()
-        if generation is None:  # the cache is unavailable: build the page
-            return render(view(request, *args, **kwargs))
-        if getattr(request, "page_cache_generation", None) is None:  # not looked up yet
-            stored = find_page(request, generation)
-            if stored is not None:
-                return respond(request, stored)
-
-        response = render(view(request, *args, **kwargs))
+        response = view(request, *args, **kwargs)
+        if generation is None:  # the cache is unavailable
+            return response
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
         if is_private_request(request):  # the view logged someone in, or left a message
             add_never_cache_headers(response)
             return response
