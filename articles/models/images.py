@@ -1,0 +1,201 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.text import Truncator
+
+from .base import NaturalKeyManager
+
+
+def image_upload_to(image, filename):
+    """Originals are named by their content hash, never by the uploader's file name."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    return f"images/{image.sha256[:2]}/{image.sha256}.{extension}"
+
+
+class Image(models.Model):
+    """A photo in the library: described once (alt text, caption, credit), used on many articles."""
+
+    natural_key_lookups = ["sha256"]
+
+    file = models.FileField(
+        upload_to=image_upload_to,
+        max_length=255,
+        help_text="JPEG, PNG, WebP or GIF, up to 25 MB and 50 megapixels. Location and camera data are removed.",
+    )
+    alt_text = models.CharField(
+        "alt text",
+        max_length=300,
+        help_text="What the photo shows, for readers who cannot see it. Required. E.g. “Soldiers unload a "
+        "helicopter at Bamako airport”.",
+    )
+    caption = models.TextField(blank=True, help_text="Shown under the photo. An article can replace it.")
+    credit = models.CharField(max_length=255, blank=True, help_text="E.g. “Reuters/Moussa Sissoko”.")
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    focal_x = models.FloatField(
+        "focal point (across)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="0 is the left edge, 1 the right. Crops (e.g. social cards) keep this point in view.",
+    )
+    focal_y = models.FloatField(
+        "focal point (down)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="0 is the top edge, 1 the bottom. Leave both empty for the centre.",
+    )
+    sha256 = models.CharField(
+        "content hash", max_length=64, unique=True, editable=False, help_text="SHA-256 of the stored file."
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="uploaded_images",
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(width__gt=0, height__gt=0), name="image_has_dimensions"),
+            models.CheckConstraint(
+                condition=(Q(focal_x__isnull=True) | Q(focal_x__gte=0, focal_x__lte=1))
+                & (Q(focal_y__isnull=True) | Q(focal_y__gte=0, focal_y__lte=1)),
+                name="image_focal_point_inside",
+            ),
+        ]
+
+    def __str__(self):
+        return Truncator(self.alt_text).chars(80)
+
+    def delete(self, *args, **kwargs):
+        # Django's ProtectedError only names the field; editors need the articles.
+        used_by = list(self.articles.order_by("headline"))
+        if used_by:
+            raise ProtectedError(
+                f"The image “{self}” is the lead image of {len(used_by)} article(s): "
+                + ", ".join(f"“{article}”" for article in used_by)
+                + ". Choose another lead image for them first.",
+                set(used_by),
+            )
+        return super().delete(*args, **kwargs)
+
+    def natural_key(self):
+        return (self.sha256,)
+
+    @property
+    def focal_point(self):
+        """(x, y) between 0 and 1; the centre when none is set."""
+        return (
+            0.5 if self.focal_x is None else self.focal_x,
+            0.5 if self.focal_y is None else self.focal_y,
+        )
+
+    @cached_property
+    def picture(self):
+        """
+        Everything a <picture> needs (includes/picture.html), from the rendition
+        rows alone (prefetched by with_listing_data()): no storage access, no
+        decoding. Until renditions exist, the (metadata-free) original stands in.
+        """
+        return self._picture(default_width=960)
+
+    @cached_property
+    def thumbnail_picture(self):
+        """The same for list thumbnails: candidates up to 640 pixels wide."""
+        return self._picture(default_width=320, max_width=640)
+
+    def _picture(self, *, default_width, max_width=None):
+        ladder = [
+            rendition
+            for rendition in self.renditions.all()
+            if rendition.kind == Rendition.Kind.WIDTH and (max_width is None or rendition.width <= max_width)
+        ]
+        by_format = {}
+        for rendition in sorted(ladder, key=lambda rendition: rendition.width):
+            by_format.setdefault(rendition.format, []).append(rendition)
+        fallback = by_format.get(Rendition.Format.JPEG)
+        if not fallback:
+            return {"sources": [], "src": self.file.url, "srcset": "", "width": self.width, "height": self.height}
+        default = next((r for r in fallback if r.width >= default_width), fallback[-1])
+        return {
+            "sources": [
+                {"type": f"image/{format}", "srcset": srcset(by_format[format])}
+                for format in (Rendition.Format.AVIF, Rendition.Format.WEBP)
+                if format in by_format
+            ],
+            "src": default.url,
+            "srcset": srcset(fallback),
+            "width": default.width,
+            "height": default.height,
+        }
+
+    @property
+    def thumbnail_url(self):
+        """The smallest JPEG rendition (or the original until renditions exist), for the admin."""
+        jpegs = [
+            rendition
+            for rendition in self.renditions.all()
+            if rendition.kind == Rendition.Kind.WIDTH and rendition.format == Rendition.Format.JPEG
+        ]
+        return min(jpegs, key=lambda rendition: rendition.width).url if jpegs else self.file.url
+
+    @property
+    def social_rendition(self):
+        return next((r for r in self.renditions.all() if r.kind == Rendition.Kind.SOCIAL), None)
+
+
+def srcset(renditions):
+    return ", ".join(f"{rendition.url} {rendition.width}w" for rendition in renditions)
+
+
+class Rendition(models.Model):
+    """
+    A resized copy of an image, generated once (articles/images.py) and
+    recorded here so that pages are rendered from rows, never from files.
+    """
+
+    class Kind(models.TextChoices):
+        WIDTH = "width", "Responsive width"
+        SOCIAL = "social", "Social card (1200×630)"
+
+    class Format(models.TextChoices):
+        AVIF = "avif", "AVIF"
+        WEBP = "webp", "WebP"
+        JPEG = "jpeg", "JPEG"
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
+    spec = models.CharField(max_length=40, help_text="What was asked for, e.g. “w640.webp” or “social.jpeg”.")
+    kind = models.CharField(max_length=10, choices=Kind)
+    format = models.CharField(max_length=10, choices=Format)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    file = models.FileField(max_length=255)
+    signature = models.CharField(
+        max_length=16, help_text="A digest of the source and the settings it was made with; stale when it differs."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["image", "kind", "format", "width"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "spec"], name="rendition_unique_spec"),
+        ]
+
+    def __str__(self):
+        return f"{self.spec} ({self.width}×{self.height}) of “{self.image}”"
+
+    @property
+    def url(self):
+        # Storage.url() builds a URL from the name: no file-system or network access.
+        return self.file.url
