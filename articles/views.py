@@ -19,7 +19,7 @@ from django.views.generic import (
     YearArchiveView,
 )
 
-from . import caching, search
+from . import search
 from .models import Article, Author, Correction, PreviewLink, Section, Tag
 from .pagination import NewerOlderPaginator
 
@@ -68,11 +68,8 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
     template_name = "articles/article_list.html"
 
     def get_queryset(self):
-        name, slug = self.scope_model._meta.model_name, self.kwargs["slug"]
-        # Shared by every page of this section, tag or author until the content changes.
-        self.scope = caching.cached_fragment(
-            f"{name}:{slug}", lambda: self.scope_model.objects.filter(slug=slug).first()
-        )
+        slug = self.kwargs["slug"]
+        self.scope = self.scope_model.objects.filter(slug=slug).first()
         if self.scope is None:
             raise Http404(f"No {self.scope_model._meta.verbose_name} “{slug}”.")
         return super().get_queryset().filter(**{self.scope_filter: self.scope})
@@ -182,7 +179,7 @@ class ArticleDetailView(DetailView):
 class ArticleLinks:
     """
     An article's previous/next and related articles, queried only when the page
-    renders them: not when the page's {% fragment %} of them is cached.
+    renders them.
     """
 
     def __init__(self, article, scope=None):
@@ -233,13 +230,6 @@ class ArticleArchiveView(ArchiveMixin, ArchiveIndexView):
     date_list_period = "month"
     allow_empty = True
     paginate_by = None
-
-    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
-        # Every month with an article reads the whole archive: shared until the content changes.
-        return caching.cached_fragment(
-            f"archive-months:{ordering}",
-            lambda: list(super(ArticleArchiveView, self).get_date_list(queryset, date_type, ordering)),
-        )
 
 
 class ArticleYearArchiveView(ArchiveMixin, YearArchiveView):
