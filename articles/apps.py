@@ -13,7 +13,7 @@ class ArticlesConfig(AppConfig):
             images,  # noqa: F401  (connects the receivers that delete image files with their rows)
             revisions,  # noqa: F401  (registers the article and its inline rows with django-reversion)
         )
-        from .caching import connect_signals
+        from .caching import keys
         from .roles import restore_roles
         from .search import register_sqlite_functions, restore_sqlite_index
 
@@ -22,4 +22,4 @@ class ArticlesConfig(AppConfig):
         connection_created.connect(register_sqlite_functions, dispatch_uid="articles_search_functions")
         post_migrate.connect(restore_sqlite_index, sender=self, dispatch_uid="articles_search_restore")
         post_migrate.connect(restore_roles, sender=self, dispatch_uid="articles_roles_restore")
-        connect_signals()  # the page cache's generation bumps (articles/caching.py)
+        keys.connect()  # what each change makes stale (articles/caching/keys.py)

@@ -9,6 +9,6 @@ def site(request):
         "site_name": settings.NEWSROOM_NAME,
         "site_description": settings.NEWSROOM_DESCRIPTION,
         "site_language": settings.NEWSROOM_LANGUAGE,
-        # Lazy: evaluated only when a template renders the menu (not when its fragment is cached).
+        # Lazy: evaluated only when a template renders the menu.
         "nav_sections": Section.objects.all(),
     }

@@ -19,6 +19,7 @@ from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import format_html_join
 
 from . import seo
+from .caching.keys import list_key, shows
 from .models import Article, Author, Section, Tag
 
 FEED_ITEMS = 30
@@ -163,7 +164,9 @@ class ScopedArticlesFeed(LatestArticlesFeed):
     scope_filter = None
 
     def get_object(self, request, slug):
-        return get_object_or_404(self.scope_model, slug=slug)
+        scope = get_object_or_404(self.scope_model, slug=slug)
+        shows(list_key(scope))
+        return scope
 
     def title(self, obj):
         return f"{obj.name} · {settings.NEWSROOM_NAME}"

@@ -20,6 +20,7 @@ from django.views.generic import (
 )
 
 from . import search
+from .caching.keys import list_key, related_lists, shows
 from .models import Article, Author, Correction, PreviewLink, Section, Tag
 from .pagination import NewerOlderPaginator
 
@@ -72,6 +73,7 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
         self.scope = self.scope_model.objects.filter(slug=slug).first()
         if self.scope is None:
             raise Http404(f"No {self.scope_model._meta.verbose_name} “{slug}”.")
+        shows(list_key(self.scope))
         return super().get_queryset().filter(**{self.scope_filter: self.scope})
 
     def get_context_data(self, **kwargs):
@@ -166,6 +168,7 @@ class ArticleDetailView(DetailView):
         # The ?in= value previous/next links carry on (empty: site-wide).
         nav_scope_param = self.request.GET["in"] if nav_scope else ""
         updates, corrections = article.corrections_for_readers()
+        shows(*related_lists(article))
         return super().get_context_data(
             updates=updates,
             corrections=corrections,

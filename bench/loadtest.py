@@ -195,7 +195,7 @@ def prepare_editor(needed_drafts):
     """A superuser for the run; enough drafts for it to publish (a reused database may have run out)."""
     from django.contrib.auth.models import User
 
-    from articles.caching import bump_generation
+    from articles.caching.keys import invalidate_everything
     from articles.models import Article
 
     username = f"loadtest-{secrets.token_hex(4)}"
@@ -205,7 +205,7 @@ def prepare_editor(needed_drafts):
     if drafts < needed_drafts:
         oldest = Article.objects.published().order_by("published_at", "id")[: needed_drafts - drafts]
         Article.objects.filter(pk__in=list(oldest.values_list("pk", flat=True))).update(status=Article.Status.DRAFT)
-        bump_generation()
+        invalidate_everything()
     return username, password
 
 

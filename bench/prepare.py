@@ -23,7 +23,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
+from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from articles.management.commands.generate_corpus import RARE_WORDS  # noqa: E402
@@ -69,11 +69,6 @@ def main(out):
         sql = "\n".join(f"-- {i}\n{q['sql']};" for i, q in enumerate(ctx.captured_queries, 1))
         (out / f"queries_{name}.sql").write_text(sql + "\n")
         pages[name] = {"url": url, "bytes": len(response.content), "runs": runs, **runs[-1]}
-        with override_settings(NEWSROOM_CACHE_FRAGMENTS=True):  # the "uncached" mode: shared fragments kept
-            client.get(url)
-            with CaptureQueriesContext(connection) as ctx:
-                client.get(url)
-        pages[name]["queries_fragments"] = len(ctx)
         if name == "article":
             article_html = response.content
 
@@ -97,10 +92,7 @@ def main(out):
     }
     (out / "prepare.json").write_text(json.dumps(info, indent=2) + "\n")
     for name, page in pages.items():
-        print(
-            f"{name:8} {page['url']:60} {page.get('queries', 0):3} queries "
-            f"({page.get('queries_fragments', '-')} with fragments cached) {page.get('ms', '')} ms"
-        )
+        print(f"{name:8} {page['url']:60} {page.get('queries', 0):3} queries {page.get('ms', '')} ms")
 
 
 if __name__ == "__main__":

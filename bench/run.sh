@@ -8,8 +8,7 @@
 #      PORT=8764  SCENARIOS="article mix home section tag search static"
 #      PEER=1     also run the Wagtail peer (../shared/bench/wagtail_peer, scratch in PEER_ROOT=/tmp/peerbench)
 #                 at each N with the same wrk settings (its setup takes ~7 min at 10,000 articles)
-#      MODES="raw uncached cached"  raw: nothing cached (no Redis); uncached: the page cache off, the
-#                 shared fragments cached (Redis, as in production); cached: the page cache on (Redis)
+#      MODES="raw cached"  raw: nothing cached (no page cache, no Redis); cached: the page cache on (Redis)
 # Writes var/bench/runs/<time>/N<N>/{prepare.json,runs.jsonl,queries_*.sql,raw/},
 # then var/bench/results-<date>.md (printed).
 set -euo pipefail
@@ -24,7 +23,7 @@ PEER_DIR="${PEER_DIR:-$(cd "$ROOT/.." && pwd)/shared/bench/wagtail_peer}"
 PEER_ROOT="${PEER_ROOT:-/tmp/peerbench}"
 WITH_PEER="${PEER:-0}"
 unset PEER
-MODES="${MODES:-raw uncached cached}"
+MODES="${MODES:-raw cached}"
 # Redis for the cached modes, each run under its own key prefix (started here if it is not running).
 BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}"
 RUN_DIR="$ROOT/var/bench/runs/$(date -u +%Y%m%d-%H%M%S)"
@@ -79,14 +78,13 @@ for N in $NS; do
 
   for mode in $MODES; do
     case "$mode" in
-      raw) cache_env=(NEWSROOM_CACHE_PAGES=0 NEWSROOM_CACHE_FRAGMENTS=0) ;;
-      uncached) cache_env=(NEWSROOM_CACHE_PAGES=0 NEWSROOM_CACHE_FRAGMENTS=1) ;;
-      cached) cache_env=(NEWSROOM_CACHE_PAGES=1 NEWSROOM_CACHE_FRAGMENTS=1) ;;
+      raw) cache_env=(NEWSROOM_CACHE_PAGES=0) ;;
+      cached) cache_env=(NEWSROOM_CACHE_PAGES=1) ;;
       *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     [ "$mode" = raw ] || cache_env+=(REDIS_URL="$BENCH_REDIS_URL" NEWSROOM_CACHE_KEY_PREFIX="bench-$(date +%s%N)")
     # Workers are not recycled during a run (the peer's are not either): a static-ceiling run alone
-    # is tens of thousands of requests, and a fresh worker starts with empty fragment caches.
+    # is tens of thousands of requests, and a fresh worker starts with an empty memory cache.
     if curl -s -o /dev/null "$BASE/"; then echo "port $PORT is in use: stop that server first" >&2; exit 1; fi
     env "${cache_env[@]}" WEB_CONCURRENCY=2 GUNICORN_THREADS=1 GUNICORN_MAX_REQUESTS=0 GUNICORN_BIND="127.0.0.1:$PORT" \
       GUNICORN_ACCESS_LOG= GUNICORN_LOG_LEVEL=warning \

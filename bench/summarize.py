@@ -19,9 +19,8 @@ LABELS = {
     "static": "static copy of the article (ceiling)",
 }
 MODES = {
-    "raw": "nothing cached",
-    "uncached": "page cache off, shared fragments cached",
-    "cached": "page cache on",
+    "raw": "nothing cached (no page cache, no Redis)",
+    "cached": "page cache on (Redis)",
 }
 PEER_NAMES = {"article": "article", "mix": "mix", "home": "index", "tag": "tag", "static": "static"}
 
@@ -32,12 +31,8 @@ def load_runs(folder):
 
 
 def queries(page, mode):
-    """SQL queries per page in a mode: none on a page-cache hit; only the page's own with fragments cached."""
-    if mode == "cached":
-        return 0
-    if mode == "uncached":
-        return page.get("queries_fragments", page.get("queries", 0))
-    return page.get("queries", 0)
+    """SQL queries per page in a mode: none on a page-cache hit."""
+    return 0 if mode == "cached" else page.get("queries", 0)
 
 
 def median(runs, key):
@@ -98,13 +93,13 @@ def main(run_dir):
         print("\n".join(lines) + "\n")
     if len(by_n) > 1:
         sizes = sorted(by_n)
-        print("### Throughput by corpus size (uncached req/s, median)\n")
+        print("### Throughput by corpus size (raw req/s, median)\n")
         print("| page | " + " | ".join(f"N={n:,}" for n in sizes) + f" | N={sizes[-1]:,} / N={sizes[0]:,} |")
         print("|---|" + "---:|" * (len(sizes) + 1))
         for scenario in LABELS:
             cells = []
             for n in sizes:
-                rs = [r for r in by_n[n] if r["scenario"] == scenario and r["mode"] == "uncached"]
+                rs = [r for r in by_n[n] if r["scenario"] == scenario and r["mode"] == "raw"]
                 cells.append(median(rs, "rps") if rs else None)
             if cells[0] and cells[-1]:
                 shown = " | ".join(f"{c:,.0f}" if c else "–" for c in cells)

@@ -12,7 +12,7 @@ default, so a fresh checkout runs on SQLite with nothing set:
     DATABASE_URL            e.g. postgres://user@127.0.0.1:5432/newsroom (default: SQLite file)
     REDIS_URL               e.g. redis://127.0.0.1:6379/0 (default: local memory cache)
     NEWSROOM_CACHE_PAGES    "0" turns the anonymous page cache off (articles/caching.py); NEWSROOM_CACHE_SECONDS (300)
-    NEWSROOM_CACHE_FRAGMENTS  "0" turns the shared page fragments' cache off (both default on with REDIS_URL)
+    NEWSROOM_PURGE_URLS     HTTP caches in front to purge by key (Varnish: http://127.0.0.1:6081); NEWSROOM_PURGE_TOKEN
     NEWSROOM_CACHE_KEY_PREFIX  prefix of the cache's Redis keys (default none)
     DJANGO_DB_POOL          "1": psycopg's connection pool on PostgreSQL (DJANGO_DB_POOL_MIN/MAX, default 2/10;
                             DJANGO_DB_POOL_TIMEOUT, 10 s, the wait for a connection before a 503 page)
@@ -149,8 +149,7 @@ DATABASE_ROUTERS = ["articles.routers.SearchIndexRouter"]
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            # Django's RedisCache, keeping its client objects (newsroom/redis_cache.py).
-            "BACKEND": "newsroom.redis_cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
@@ -159,27 +158,23 @@ if os.environ.get("REDIS_URL"):
         CACHES["default"]["KEY_PREFIX"] = os.environ["NEWSROOM_CACHE_KEY_PREFIX"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Each process's copies of the shared page fragments and of recent pages (articles/caching.py),
-# in front of "default": their keys hold the content generation read from "default".
-CACHES["local"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "newsroom-local",
-    "OPTIONS": {"MAX_ENTRIES": 5000},
-}
+# Each process's copies of recent pages (articles/caching/pages.py), checked against "default"
+# for invalidations on every hit.
 CACHES["local_pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "newsroom-local-pages",
     "OPTIONS": {"MAX_ENTRIES": 1000},  # about 20 MB of pages per worker
 }
 
-# The page cache for anonymous readers (articles/caching.py): on by default when the cache is
+# The page cache for anonymous readers (articles/caching/): on by default when the cache is
 # shared (REDIS_URL), since a per-process local-memory cache cannot hear another worker's edit;
 # a page is kept at most NEWSROOM_CACHE_SECONDS, and never past the next scheduled publication.
 NEWSROOM_CACHE_PAGES = env_flag("NEWSROOM_CACHE_PAGES", bool(os.environ.get("REDIS_URL")))
 NEWSROOM_CACHE_SECONDS = int(os.environ.get("NEWSROOM_CACHE_SECONDS", "300"))
-# The shared fragments of pages (header, footer, teasers, previous/next and related, archive months) under
-# the same rule and the same invalidation, for pages the page cache does not serve.
-NEWSROOM_CACHE_FRAGMENTS = env_flag("NEWSROOM_CACHE_FRAGMENTS", bool(os.environ.get("REDIS_URL")))
+# HTTP caches in front (Varnish, a CDN) to purge by key after each change (articles/caching/purge.py):
+# comma-separated base URLs, e.g. http://127.0.0.1:6081; NEWSROOM_PURGE_TOKEN is sent with each purge.
+NEWSROOM_PURGE_URLS = [url.strip() for url in os.environ.get("NEWSROOM_PURGE_URLS", "").split(",") if url.strip()]
+NEWSROOM_PURGE_TOKEN = os.environ.get("NEWSROOM_PURGE_TOKEN", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,9 +9,13 @@ from django.views.generic import TemplateView
 from django.views.static import serve as static_serve
 
 from articles.caching import cache_public_page as cached
+from articles.caching.keys import SITEMAPS
 from articles.sitemaps import NewsSitemap, sitemaps
 
 from .health import healthz
+
+# Sitemaps list the whole site: one key for them, not one per article.
+sitemap_cached = cached(keys=[SITEMAPS], instances=False)
 
 admin.site.site_header = f"{settings.NEWSROOM_NAME} editors"
 admin.site.site_title = f"{settings.NEWSROOM_NAME} admin"
@@ -22,14 +26,16 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(
         "sitemap.xml",
-        cached(sitemap_views.index),
+        sitemap_cached(sitemap_views.index),
         {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
-    path("sitemap-<section>.xml", cached(sitemap_views.sitemap), {"sitemaps": sitemaps}, name="sitemap-section"),
+    path(
+        "sitemap-<section>.xml", sitemap_cached(sitemap_views.sitemap), {"sitemaps": sitemaps}, name="sitemap-section"
+    ),
     path(
         "news-sitemap.xml",
-        cached(sitemap_views.sitemap),
+        sitemap_cached(sitemap_views.sitemap),
         {"sitemaps": {"news": NewsSitemap}, "template_name": "sitemaps/news.xml"},
         name="news-sitemap",
     ),

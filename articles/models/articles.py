@@ -44,9 +44,9 @@ class ArticleQuerySet(models.QuerySet):
             status=Article.Status.PUBLISHED, published_at=now, updated_at=now, version=F("version") + 1
         )
         if changed:
-            from .. import caching  # TEMPORARY: moves to articles/services.py
+            from ..caching.keys import invalidate_everything  # TEMPORARY: moves to articles/services.py
 
-            caching.content_changed()  # update() sends no post_save
+            invalidate_everything()  # update() sends no post_save
         return changed
 
     def unpublish(self):
@@ -55,9 +55,9 @@ class ArticleQuerySet(models.QuerySet):
             status=Article.Status.DRAFT, updated_at=timezone.now(), version=F("version") + 1
         )
         if changed:
-            from .. import caching  # TEMPORARY: moves to articles/services.py
+            from ..caching.keys import invalidate_everything  # TEMPORARY: moves to articles/services.py
 
-            caching.content_changed()  # update() sends no post_save
+            invalidate_everything()  # update() sends no post_save
         return changed
 
     def newest_first(self):

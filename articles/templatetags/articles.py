@@ -1,4 +1,3 @@
-import hashlib
 import json
 
 from django import template
@@ -7,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from articles import caching, seo
+from articles import seo
 
 register = template.Library()
 
@@ -50,32 +49,3 @@ def social_image(context, article=None):
 def w3c_datetime(value):
     """2021-10-01T09:00:00+00:00: local time, whole seconds (as sitemaps want it)."""
     return timezone.localtime(value).replace(microsecond=0).isoformat()
-
-
-@register.tag
-def fragment(parser, token):
-    """
-    {% fragment "name" value ... %}...{% endfragment %}: the block, rendered once
-    per content generation and per combination of the values, then served from
-    each app server's memory (articles/caching.py, cached_fragment). The values
-    must name everything the block shows that can differ between pages; what
-    the block needs from the database is best passed lazily, so that a hit
-    skips the queries too. Nothing personal (a nonce, a user) belongs inside.
-    """
-    bits = token.split_contents()
-    if len(bits) < 2:
-        raise template.TemplateSyntaxError("{% fragment %} needs a name.")
-    nodelist = parser.parse(("endfragment",))
-    parser.delete_first_token()
-    return FragmentNode(nodelist, [parser.compile_filter(bit) for bit in bits[1:]])
-
-
-class FragmentNode(template.Node):
-    def __init__(self, nodelist, parts):
-        self.nodelist = nodelist
-        self.parts = parts
-
-    def render(self, context):
-        name, *values = [str(part.resolve(context)) for part in self.parts]
-        varying = hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:32]
-        return caching.cached_fragment(f"{name}:{varying}", lambda: self.nodelist.render(context))

@@ -6,22 +6,19 @@ def _fresh_cache(settings, request):
     """
     Each test starts with an empty cache, so no page leaks between tests.
 
-    The page cache and the fragment cache (articles/caching.py) are off
-    except in tests marked `page_cache`: the query counts pinned elsewhere are
-    those of a page built from scratch, without the cache's own lookup of the
-    next scheduled publication. test_caching.py proves a cached page costs no
-    query at all, and pins the counts with the fragments cached.
+    The page cache (articles/caching/) is off except in tests marked
+    `page_cache`: the query counts pinned elsewhere are those of a page built
+    from scratch, without the cache's own lookup of the next scheduled
+    publication. test_caching.py proves a cached page costs no query at all.
     """
     from django.core.cache import cache, caches
 
     cached = request.node.get_closest_marker("page_cache") is not None
-    settings.NEWSROOM_CACHE_PAGES = settings.NEWSROOM_CACHE_FRAGMENTS = cached
+    settings.NEWSROOM_CACHE_PAGES = cached
     cache.clear()
-    caches["local"].clear()
     caches["local_pages"].clear()
     yield
     cache.clear()
-    caches["local"].clear()
     caches["local_pages"].clear()
 
 

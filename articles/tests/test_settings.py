@@ -130,7 +130,7 @@ def test_redis_url_selects_the_redis_cache():
     configured = settings_from(REDIS_URL="redis://127.0.0.1:6379/3")
 
     assert configured["cache"] == {
-        "BACKEND": "newsroom.redis_cache.RedisCache",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/3",
     }
     # A cache every worker shares: pages can be cached and invalidated everywhere.

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.caching import bump_generation
+from articles.caching.keys import invalidate_everything
 from articles.models import Article, Author, Authorship, Related, Section, Tag, TaggedArticle
 
 TAG_POOL = 300
@@ -149,7 +149,7 @@ class Command(BaseCommand):
                 Related.objects.bulk_create(related)
             progress.update(len(articles))
         progress.done()
-        bump_generation()  # bulk_create sends no signals: drop the cached pages
+        invalidate_everything()  # bulk_create sends no signals: drop the cached pages
 
         elapsed = time.monotonic() - started
         top = max(tags, key=lambda tag: tag.taggedarticle_items.count())

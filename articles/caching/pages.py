@@ -1,0 +1,261 @@
+"""
+The page cache: anonymous readers' public pages, stored whole with the keys
+they show, served until one of those keys is invalidated (docs/caching.md).
+
+``cache_public_page`` (on the public views, in the URL lists) renders and
+stores; ``PageCacheMiddleware`` serves hits before sessions, CSRF and auth run.
+Invalidation: a shared counter (the clock) goes up on every invalidation and
+each invalidated key records its value; a page read the clock before it
+rendered, so it is stale exactly when one of its keys holds a later value.
+"""
+
+import functools
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils import timezone
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import http_date, parse_http_date_safe
+
+from . import keys as page_keys
+from . import purge
+
+CLOCK_KEY = "newsroom:clock"
+# Stands in for the CSP nonce in stored pages: content cannot contain it (text is
+# escaped, and the body's sanitizer drops comments), so only real nonces are replaced.
+NONCE_PLACEHOLDER = b"<!--newsroom:csp-nonce-->"
+# Headers rebuilt for each response rather than stored with the page.
+UNSTORED_HEADERS = {"set-cookie", "vary", "cache-control", "etag", "last-modified", "content-length"}
+KEY_HEADERS = ("xkey", "Surrogate-Key")  # Varnish's xkey, Fastly; Cloudflare's Cache-Tag is comma-separated
+
+logger = logging.getLogger(__name__)
+
+
+def enabled():
+    return settings.NEWSROOM_CACHE_PAGES
+
+
+def quietly(operation, *args, default=None, **kwargs):
+    """A cache operation that cannot fail a request: with the cache down, pages are built without it."""
+    try:
+        return operation(*args, **kwargs)
+    except Exception as error:  # any backend's connection error
+        logger.warning("The cache is unavailable, going on without it: %s", error)
+        return default
+
+
+def read_clock():
+    """The invalidation clock; started from the wall clock if the cache lost it (never reuses a value)."""
+    clock = cache.get(CLOCK_KEY)
+    if clock is None:
+        cache.add(CLOCK_KEY, time.time_ns() // 1000, timeout=None)
+        clock = cache.get(CLOCK_KEY)
+    return clock
+
+
+def invalidation_key(key):
+    return f"newsroom:invalidated:{key}"
+
+
+def invalidate(keys):
+    """Make every stored page that shows one of `keys` stale, on every server sharing the cache."""
+    try:
+        try:
+            clock = cache.incr(CLOCK_KEY)
+        except ValueError:  # lost: restart above any value handed out before
+            cache.add(CLOCK_KEY, time.time_ns() // 1000, timeout=None)
+            clock = cache.incr(CLOCK_KEY)
+        # Kept as long as any page stored before it can live.
+        cache.set_many({invalidation_key(key): clock for key in keys}, timeout=settings.NEWSROOM_CACHE_SECONDS + 60)
+    except Exception as error:  # the change is saved; the cache cannot hear of it
+        logger.error(
+            "The cache is unavailable, so pages cached before this change may be served until "
+            "they expire (NEWSROOM_CACHE_SECONDS): %s",
+            error,
+        )
+
+
+def is_current(keys, clock):
+    """True when none of `keys` was invalidated after `clock` was read."""
+    invalidated = quietly(cache.get_many, [invalidation_key(key) for key in keys])
+    return invalidated is not None and all(value <= clock for value in invalidated.values())
+
+
+def page_timeout():
+    """NEWSROOM_CACHE_SECONDS, but never past the next scheduled publication (which changes lists unannounced)."""
+    from ..models import Article
+
+    seconds = settings.NEWSROOM_CACHE_SECONDS
+    upcoming = Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now()).order_by(
+        "published_at"
+    )
+    upcoming = upcoming.values_list("published_at", flat=True).first()
+    if upcoming is None:
+        return seconds
+    return max(0, min(seconds, int((upcoming - timezone.now()).total_seconds())))
+
+
+@dataclass
+class StoredPage:
+    content: bytes
+    headers: list
+    etag: str
+    last_modified: int
+    keys: list
+    clock: int  # read before rendering
+    expires: int
+
+
+def has_private_cookies(request):
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES
+
+
+def is_private_request(request):
+    """An editor or any logged-in user (or anyone with a session or flash messages): never cached."""
+    if has_private_cookies(request):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def page_key(request):
+    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return f"newsroom:page:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+def shared_headers(response, keys, timeout):
+    """Browsers revalidate every time (a cheap 304); shared caches keep the page until purged or `timeout`."""
+    patch_cache_control(response, public=True, max_age=0, must_revalidate=True, s_maxage=timeout)
+    if keys:
+        for header in KEY_HEADERS:
+            response[header] = " ".join(keys)
+        response["Cache-Tag"] = ",".join(keys)
+    return response
+
+
+def conditional(request, response, page, timeout):
+    response["ETag"] = page.etag
+    response["Last-Modified"] = http_date(page.last_modified)
+    shared_headers(response, page.keys, timeout)
+    return get_conditional_response(request, etag=page.etag, last_modified=page.last_modified, response=response)
+
+
+def find_page(request):
+    """The stored page for this request, if none of its keys changed since: this worker's copy or the shared one."""
+    key = page_key(request)
+    local_pages = caches["local_pages"]
+    page = local_pages.get(key)
+    if page is None:
+        page = quietly(cache.get, key)
+        if page is None:
+            return None
+        local_pages.set(key, page, timeout=max(1, page.expires - int(time.time())))
+    return page if is_current(page.keys, page.clock) else None
+
+
+def respond(request, page):
+    content = page.content
+    if NONCE_PLACEHOLDER in content:
+        content = content.replace(NONCE_PLACEHOLDER, str(get_nonce(request)).encode())
+    response = HttpResponse(content)
+    for name, value in page.headers:
+        response[name] = value
+    patch_vary_headers(response, ("Cookie",))  # as the page rendered for an anonymous reader had it
+    return conditional(request, response, page, max(0, page.expires - int(time.time())))
+
+
+class PageCacheMiddleware:
+    """
+    Answers an anonymous reader's GET or HEAD from the page cache before the
+    middleware such a hit does not need (sessions, CSRF, auth, messages) and URL
+    resolving. Placed after the CSP middleware, so a hit gets its own nonce.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if enabled() and request.method in ("GET", "HEAD") and not has_private_cookies(request):
+            page = find_page(request)
+            if page is not None:
+                return respond(request, page)
+        return self.get_response(request)
+
+
+def is_storable(request, response):
+    cache_control = response.get("Cache-Control", "")
+    return (
+        request.method == "GET"
+        and response.status_code == 200
+        and not getattr(response, "streaming", False)
+        and not response.cookies
+        and "private" not in cache_control
+        and "no-store" not in cache_control
+    )
+
+
+def cache_public_page(view=None, *, keys=(), instances=True):
+    """
+    Store a public view's pages for anonymous readers, with the keys they show:
+    `keys` for the lists the view is, plus what it loads (unless `instances` is off,
+    for pages listing the whole site, which name their own list key).
+    """
+    if view is None:
+        return functools.partial(cache_public_page, keys=keys, instances=instances)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (enabled() or purge.enabled()) or request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        if is_private_request(request):
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+
+        clock = quietly(read_clock) if enabled() else None  # before rendering: changes from now on make it stale
+        with page_keys.collecting(*keys, instances=instances) as shown:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        if is_private_request(request):  # the view logged someone in, or left a message
+            add_never_cache_headers(response)
+            return response
+        if not is_storable(request, response):
+            return response
+
+        content = response.content
+        nonce = get_nonce(request)
+        if nonce:  # each hit gets its own request's nonce
+            content = content.replace(str(nonce).encode(), NONCE_PLACEHOLDER)
+        page = StoredPage(
+            content=content,
+            headers=[(name, value) for name, value in response.items() if name.lower() not in UNSTORED_HEADERS],
+            etag=f'"{hashlib.sha256(content).hexdigest()[:32]}"',
+            last_modified=parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time()),
+            keys=sorted(shown),
+            clock=clock,
+            expires=0,
+        )
+        timeout = page_timeout()
+        if enabled() and clock is not None:
+            if timeout > 0 and is_current(page.keys, clock):
+                page.expires = int(time.time()) + timeout
+                key = page_key(request)
+                quietly(cache.set, key, page, timeout=timeout)
+                caches["local_pages"].set(key, page, timeout=timeout)
+            else:
+                timeout = 0  # what it shows changed while it rendered: no shared cache may keep it
+        return conditional(request, response, page, timeout)
+
+    return wrapper
