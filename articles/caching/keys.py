@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
-from django.utils import timezone
 
 from ..models import (
     RELATED_WINDOW,
@@ -41,52 +41,47 @@ CORRECTIONS = "corrections"
 SITEMAPS = "sitemaps"
 
 
-def article_key(pk):
-    """A page that shows the whole article (its own page, a feed with its body)."""
-    return f"article-{pk}"
+def key(kind, pk):
+    """
+    `article-12`: a page showing the whole article (its page, a feed entry with its body);
+    `teaser-12`: its teaser, link or listing (loaded without its body); `tag-3`, `author-2`, `image-7`.
+    """
+    return f"{kind}-{pk}"
 
 
-def teaser_key(pk):
-    """A page that shows the article's teaser, link or listing (loaded without its body)."""
-    return f"teaser-{pk}"
-
-
-def tag_key(pk):
-    return f"tag-{pk}"
-
-
-def author_key(pk):
-    return f"author-{pk}"
-
-
-def image_key(pk):
-    return f"image-{pk}"
+def list_of(kind, pk):
+    """The pages and feeds listing a section's, tag's or author's articles."""
+    return f"{kind}-{pk}-list"
 
 
 def list_key(scope):
-    """The list of a Section, Tag or Author: its pages and feeds."""
-    return f"{scope._meta.model_name}-{scope.pk}-list"
+    return list_of(scope._meta.model_name, scope.pk)
 
 
-def related_key(tag_pk, article_pk):
-    """Related lists are filled from articles within RELATED_WINDOW ids: keyed by tag and id bucket."""
-    return f"related-{tag_pk}-{article_pk // RELATED_WINDOW}"
+def related_keys(tag_ids, article_pk, *, nearby=False):
+    """
+    Related lists are filled from articles sharing a tag within RELATED_WINDOW ids: keyed
+    by tag and id bucket. `nearby`: the buckets of every article whose window holds this one.
+    """
+    bucket = article_pk // RELATED_WINDOW
+    buckets = (bucket - 1, bucket, bucket + 1) if nearby else (bucket,)
+    return {f"related-{tag}-{each}" for tag in tag_ids for each in buckets}
 
 
 def related_lists(article):
-    """The keys an article's related list depends on (its tags, prefetched on article pages)."""
-    return [related_key(tag.pk, article.pk) for tag in article.tags.all()]
+    """The keys an article's related list depends on (its tags are prefetched on article pages)."""
+    return related_keys([tag.pk for tag in article.tags.all()], article.pk)
 
 
 # --- What a page shows --------------------------------------------------------------------
 
 _page_keys = ContextVar("newsroom_page_keys", default=None)
 _instance_key = {
-    Article: lambda article: (teaser_key if "body" in article.get_deferred_fields() else article_key)(article.pk),
-    Tag: lambda tag: tag_key(tag.pk),
-    Author: lambda author: author_key(author.pk),
-    Image: lambda image: image_key(image.pk),
-    Rendition: lambda rendition: image_key(rendition.image_id),
+    Article: lambda article: key("teaser" if "body" in article.get_deferred_fields() else "article", article.pk),
+    Tag: lambda tag: key("tag", tag.pk),
+    Author: lambda author: key("author", author.pk),
+    Image: lambda image: key("image", image.pk),
+    Rendition: lambda rendition: key("image", rendition.image_id),
 }
 
 
@@ -120,45 +115,32 @@ def _instance_loaded(sender, instance, **kwargs):
 class Placement:
     """Where an article shows (which lists, in what order, in which scopes), and what its teaser says."""
 
-    status: str
+    is_live: bool
+    is_scheduled: bool
     published_at: datetime
     section_id: int | None
     tag_ids: frozenset
     author_ids: frozenset
-    teaser: tuple = ()
-
-    def moved_from(self, other):
-        return (self.status, self.published_at, self.section_id, self.tag_ids, self.author_ids) != (
-            other.status,
-            other.published_at,
-            other.section_id,
-            other.tag_ids,
-            other.author_ids,
-        )
-
-    @property
-    def is_live(self):
-        return self.status == Article.Status.PUBLISHED and self.published_at <= timezone.now()
-
-    @property
-    def is_scheduled(self):
-        return self.status == Article.Status.PUBLISHED and self.published_at > timezone.now()
+    teaser: tuple
 
     @property
     def is_public(self):
-        return self.status == Article.Status.PUBLISHED
+        return self.is_live or self.is_scheduled
+
+    def moved_from(self, other):
+        where = ("is_live", "is_scheduled", "published_at", "section_id", "tag_ids", "author_ids")
+        return any(getattr(self, name) != getattr(other, name) for name in where)
 
     def lists(self, pk):
-        """The lists this placement puts an article on."""
+        """The lists this placement puts a live article on."""
         return {
             HOME,
             ARCHIVE,
             CORRECTIONS,
-            *([f"section-{self.section_id}-list"] if self.section_id else []),
-            *(f"tag-{tag}-list" for tag in self.tag_ids),
-            *(f"author-{author}-list" for author in self.author_ids),
-            # related lists of nearby articles (within RELATED_WINDOW ids) sharing a tag
-            *(f"related-{tag}-{pk // RELATED_WINDOW + step}" for tag in self.tag_ids for step in (-1, 0, 1)),
+            *([list_of("section", self.section_id)] if self.section_id else []),
+            *(list_of("tag", tag) for tag in self.tag_ids),
+            *(list_of("author", author) for author in self.author_ids),
+            *related_keys(self.tag_ids, pk, nearby=True),
         }
 
 
@@ -166,34 +148,44 @@ TEASER_FIELDS = ("headline", "standfirst", "slug", "lead_image_id")
 
 
 def placement(pk):
-    row = Article.objects.filter(pk=pk).values("status", "published_at", "section_id", *TEASER_FIELDS).first()
+    """An article's placement now, read from the database (None when it does not exist)."""
+    row = (
+        Article.objects.filter(pk=pk)
+        .annotate(
+            live=Exists(Article.objects.published().filter(pk=OuterRef("pk"))),
+            scheduled=Exists(Article.objects.scheduled().filter(pk=OuterRef("pk"))),
+        )
+        .values("live", "scheduled", "published_at", "section_id", *TEASER_FIELDS)
+        .first()
+    )
     if row is None:
         return None
     return Placement(
-        status=row["status"],
+        is_live=row["live"],
+        is_scheduled=row["scheduled"],
         published_at=row["published_at"],
         section_id=row["section_id"],
-        teaser=tuple(row[field] for field in TEASER_FIELDS),
         tag_ids=frozenset(TaggedArticle.objects.filter(content_object_id=pk).values_list("tag_id", flat=True)),
         author_ids=frozenset(Authorship.objects.filter(article_id=pk).values_list("author_id", flat=True)),
+        teaser=tuple(row[field] for field in TEASER_FIELDS),
     )
 
 
 def article_change(pk, before, after):
     """The keys a change of article `pk` from placement `before` to `after` (None: absent) makes stale."""
-    keys = {article_key(pk)}
+    keys = {key("article", pk)}
     if not any(state and state.is_public for state in (before, after)):
         return keys  # a draft shows nowhere
     if after and after.is_live:
         keys.add(SITEMAPS)  # its modified date
     if not (before and after) or before.teaser != after.teaser:
-        keys.add(teaser_key(pk))
+        keys.add(key("teaser", pk))
     if before and after and not after.moved_from(before):
         return keys  # an edit in place shows where its own keys are
     if after and after.is_scheduled:
         # Cached pages expire at the next scheduled publication; a new or moved one changes when that is.
         return {ALL}
-    keys |= {teaser_key(pk), SITEMAPS}
+    keys |= {key("teaser", pk), SITEMAPS}
     for state in (before, after):
         if state and state.is_live:
             keys |= state.lists(pk)
@@ -203,12 +195,10 @@ def article_change(pk, before, after):
         scopes = [None, *([Article.objects.filter(section_id=after.section_id)] if after.section_id else [])]
         scopes += [Article.objects.filter(tags=tag) for tag in after.tag_ids]
         for scope in scopes:
-            keys |= {article_key(other.pk) for other in article.get_previous_and_next_published(scope) if other}
+            keys |= {key("article", other.pk) for other in article.get_previous_and_next_published(scope) if other}
         # Curated related lists that point at it (hidden while it was not live).
-        keys |= {
-            article_key(source)
-            for source in Related.objects.filter(related_article_id=pk).values_list("article_id", flat=True)
-        }
+        sources = Related.objects.filter(related_article_id=pk).values_list("article_id", flat=True)
+        keys |= {key("article", source) for source in sources}
     return keys
 
 
@@ -260,12 +250,12 @@ def _m2m_changed(sender, instance, action, reverse, pk_set, **kwargs):
 
 def _related_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({article_key(instance.article_id)})
+        invalidate_on_commit({key("article", instance.article_id)})
 
 
 def _correction_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({article_key(instance.article_id), CORRECTIONS, SITEMAPS})
+        invalidate_on_commit({key("article", instance.article_id), CORRECTIONS, SITEMAPS})
 
 
 def _section_changed(sender, instance, **kwargs):
@@ -275,30 +265,29 @@ def _section_changed(sender, instance, **kwargs):
 
 def _tag_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({tag_key(instance.pk), list_key(instance)})
+        invalidate_on_commit({key("tag", instance.pk), list_key(instance)})
 
 
 def _author_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({author_key(instance.pk), list_key(instance)})
+        invalidate_on_commit({key("author", instance.pk), list_key(instance)})
 
 
 def _image_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({image_key(instance.image_id if sender is Rendition else instance.pk)})
+        invalidate_on_commit({key("image", instance.image_id if sender is Rendition else instance.pk)})
 
 
 def _bulk_change(sender, article_ids=(), tag_ids=(), section_ids=(), author_ids=(), **kwargs):
     """articles.signals.content_changed: a bulk write (a tag merge) names what it touched."""
     if not enabled():
         return
-    keys = {article_key(pk) for pk in article_ids}
-    keys |= {
-        f"related-{tag}-{pk // RELATED_WINDOW + step}" for tag in tag_ids for pk in article_ids for step in (-1, 0, 1)
-    }
-    keys |= {key for tag in tag_ids for key in (tag_key(tag), f"tag-{tag}-list")}
-    keys |= {f"section-{section}-list" for section in section_ids}
-    keys |= {key for author in author_ids for key in (author_key(author), f"author-{author}-list")}
+    keys = {key("article", pk) for pk in article_ids} | {key("teaser", pk) for pk in article_ids}
+    for pk in article_ids:
+        keys |= related_keys(tag_ids, pk, nearby=True)
+    keys |= {each for tag in tag_ids for each in (key("tag", tag), list_of("tag", tag))}
+    keys |= {list_of("section", section) for section in section_ids}
+    keys |= {each for author in author_ids for each in (key("author", author), list_of("author", author))}
     if section_ids:
         keys.add(MENU)
     invalidate_on_commit(keys)

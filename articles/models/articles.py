@@ -60,6 +60,10 @@ class ArticleQuerySet(models.QuerySet):
             invalidate_everything()  # update() sends no post_save
         return changed
 
+    def scheduled(self):
+        """Published, with a publication time still to come: readers see them at that time."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+
     def newest_first(self):
         return self.order_by("-published_at", "-id")
 

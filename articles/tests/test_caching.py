@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
@@ -284,18 +285,18 @@ def test_pages_carry_the_keys_they_show(client, story):
     assert {
         keys.ALL,
         keys.MENU,
-        keys.article_key(article.pk),
-        keys.teaser_key(older.pk),  # its "previous" link
-        keys.tag_key(space.pk),
-        keys.author_key(story["author"].pk),
-        keys.related_key(space.pk, article.pk),
+        keys.key("article", article.pk),
+        keys.key("teaser", older.pk),  # its "previous" link
+        keys.key("tag", space.pk),
+        keys.key("author", story["author"].pk),
+        *keys.related_keys([space.pk], article.pk),
     } <= shown
     assert not any(key.endswith("-list") for key in shown)  # an article page is no list
 
     home = set(client.get(reverse("articles:home"))["xkey"].split())
-    assert {keys.HOME, keys.teaser_key(article.pk), keys.teaser_key(older.pk)} <= home
+    assert {keys.HOME, keys.key("teaser", article.pk), keys.key("teaser", older.pk)} <= home
     tag_page = set(client.get(reverse("articles:tag", args=["space"]))["xkey"].split())
-    assert {f"tag-{space.pk}-list", keys.tag_key(space.pk)} <= tag_page
+    assert {f"tag-{space.pk}-list", keys.key("tag", space.pk)} <= tag_page
     sitemap = set(client.get("/sitemap-articles.xml")["xkey"].split())
     assert sitemap == {keys.ALL, keys.MENU, keys.SITEMAPS}  # one key for the whole site's list
     assert "xkey" not in client.get(reverse("articles:search") + "?q=comet")  # search is never stored
@@ -356,7 +357,7 @@ def test_a_page_rendered_while_its_content_changes_is_not_kept(client, story, dj
     timeout = page_cache.page_timeout
 
     def change_during_render():
-        page_cache.invalidate({keys.article_key(story["article"].pk)})
+        page_cache.invalidate({keys.key("article", story["article"].pk)})
         return timeout()
 
     with patch.object(page_cache, "page_timeout", change_during_render):
@@ -372,18 +373,20 @@ def test_what_each_change_invalidates():
     section = make_section("Science")
     article = make_article(days=-1, section=section, tags=["space"])
     live = keys.placement(article.pk)
+    assert live.is_live and not live.is_scheduled
     space = next(iter(live.tag_ids))
-    assert keys.article_change(article.pk, live, live) == {keys.article_key(article.pk), keys.SITEMAPS}
-    draft = keys.Placement("draft", live.published_at, section.pk, live.tag_ids, frozenset())
-    assert keys.article_change(article.pk, draft, draft) == {keys.article_key(article.pk)}
+    own = {keys.key("article", article.pk)}
+    assert keys.article_change(article.pk, live, live) == own | {keys.SITEMAPS}  # the body, say
+    retitled = replace(live, teaser=("Another headline", *live.teaser[1:]))
+    assert keys.article_change(article.pk, live, retitled) == own | {keys.key("teaser", article.pk), keys.SITEMAPS}
+    draft = replace(live, is_live=False)
+    assert keys.article_change(article.pk, draft, draft) == own  # shows nowhere
     published = keys.article_change(article.pk, draft, live)
     assert {keys.HOME, keys.ARCHIVE, f"section-{section.pk}-list", f"tag-{space}-list", keys.SITEMAPS} <= published
     assert keys.ALL not in published
-    moved = keys.Placement(live.status, live.published_at, None, frozenset(), frozenset())
+    moved = replace(live, section_id=None, tag_ids=frozenset())
     assert f"section-{section.pk}-list" in keys.article_change(article.pk, live, moved)  # the list it leaves
-    scheduled = keys.Placement(
-        live.status, live.published_at + timedelta(days=3), section.pk, live.tag_ids, frozenset()
-    )
+    scheduled = replace(live, is_live=False, is_scheduled=True, published_at=live.published_at + timedelta(days=3))
     assert keys.article_change(article.pk, draft, scheduled) == {keys.ALL}  # pages expire at its time now
     assert keys.article_change(article.pk, live, None) >= {keys.HOME, f"tag-{space}-list"}  # deleted
 
@@ -410,12 +413,12 @@ def test_an_http_cache_in_front_gets_keys_without_the_page_cache(
     purged = []
     with patch("articles.caching.purge.purge", purged.append):
         response = client.get(url)
-        assert keys.article_key(story["article"].pk) in response["xkey"].split()
+        assert keys.key("article", story["article"].pk) in response["xkey"].split()
         assert f"s-maxage={settings.NEWSROOM_CACHE_SECONDS}" in response["Cache-Control"]
         with django_capture_on_commit_callbacks(execute=True):
             story["article"].headline = "Comet renamed"
             story["article"].save()
-    assert purged and keys.article_key(story["article"].pk) in purged[-1]
+    assert purged and keys.key("article", story["article"].pk) in purged[-1]
     assert b"Comet renamed" in client.get(url).content
 
 
