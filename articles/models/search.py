@@ -6,7 +6,7 @@ from .articles import Article
 class ArticleSearchEntry(models.Model):
     """
     An article's row in the SQLite full-text index: an FTS5 table that triggers
-    keep in sync with the articles (articles/search.py). Read-only; it exists on
+    keep in sync with the articles (articles/search/). Read-only; it exists on
     SQLite only (PostgreSQL indexes the article table itself).
     """
 

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from articles import search
 from articles.models import Article, Section, Tag
+from articles.search import highlights, postgresql, sqlite
+from articles.search.query import Term
 from articles.views import SearchView
 
 from .factories import make_article, make_author, make_section
@@ -113,7 +115,7 @@ def test_any_term_sought_once():
 
 def test_fts5_strings_cannot_break_out_of_their_quotes():
     # A term never holds a double quote (it delimits phrases), but the writer doubles it anyway.
-    assert search.Term('say "hi"').as_fts5() == '"say ""hi"""'
+    assert Term('say "hi"').as_fts5() == '"say ""hi"""'
 
 
 def test_clean_query_caps_the_length_and_drops_control_characters():
@@ -123,22 +125,22 @@ def test_clean_query_caps_the_length_and_drops_control_characters():
 
 
 def test_mark_up_escapes_first_and_only_then_marks():
-    text = f'<script>alert(1)</script> & {search.START}Wagner{search.STOP} "quoted"'
-    assert search.mark_up(text) == (
+    text = f'<script>alert(1)</script> & {highlights.START}Wagner{highlights.STOP} "quoted"'
+    assert highlights.mark_up(text) == (
         "&lt;script&gt;alert(1)&lt;/script&gt; &amp; <mark>Wagner</mark> &quot;quoted&quot;"
     )
 
 
 def test_mark_up_drops_stray_markers_and_decodes_html_text_before_escaping():
-    assert search.mark_up(f"a{search.STOP}b{search.START}c") == "abc"
-    assert search.mark_up(f"AT&amp;T &lt;b&gt; {search.START}x{search.STOP}", from_html=True) == (
+    assert highlights.mark_up(f"a{highlights.STOP}b{highlights.START}c") == "abc"
+    assert highlights.mark_up(f"AT&amp;T &lt;b&gt; {highlights.START}x{highlights.STOP}", from_html=True) == (
         "AT&amp;T &lt;b&gt; <mark>x</mark>"
     )
 
 
 def test_html_to_text_keeps_words_apart_and_drops_markup():
     html = '<p>Mali</p><p>Bamako &amp; <strong>Ga</strong>o<br>Kidal <a href="https://example.com/zebra">link</a></p>'
-    assert search.html_to_text(html) == "Mali Bamako & Gao Kidal link"
+    assert sqlite.html_to_text(html) == "Mali Bamako & Gao Kidal link"
 
 
 # A small corpus
@@ -633,7 +635,7 @@ def test_index_dropped_by_a_schema_change_comes_back(corpus):
     """
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            for name in search.SQLITE_TRIGGERS:
+            for name in sqlite.TRIGGERS:
                 cursor.execute(f"DROP TRIGGER {name}")
         Article.objects.filter(pk=corpus["satellite"].pk).update(headline="Comet sighted")
         # The FTS table stayed, but without its triggers it no longer follows edits.
@@ -702,12 +704,12 @@ def test_search_is_served_by_the_indexes():
     assert total == search.MAX_RESULTS
     for text in (rare, common):
         if connection.vendor == "sqlite":
-            assert "VIRTUAL TABLE INDEX" in text and search.SQLITE_TABLE in text, text
+            assert "VIRTUAL TABLE INDEX" in text and sqlite.TABLE in text, text
             assert not re.search(r"SCAN articles_article\b(?! USING)", text), text
         else:
             assert "Seq Scan on articles_article" not in text, text
     if connection.vendor == "postgresql":
-        assert f"Bitmap Index Scan on {search.POSTGRES_INDEX}" in rare, rare
+        assert f"Bitmap Index Scan on {postgresql.INDEX}" in rare, rare
         assert "Index Scan Backward using article_status_published_idx" in common, common
 
 
