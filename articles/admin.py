@@ -19,7 +19,7 @@ from taggit.models import Tag as TaggitTag
 from .admin_workflow import StateListFilter, WorkflowAdminMixin
 from .images import prepare_upload, request_renditions
 from .models import Article, Author, Authorship, Correction, Image, PreviewLink, Related, Section, Tag
-from .services import merge_tags
+from .services import merge_tags, publish_articles, unpublish_articles
 from .widgets import ImageChooserWidget, TagAutocompleteWidget, TagListField
 
 # We use our own Tag model; taggit's generic one would only confuse editors.
@@ -204,7 +204,7 @@ class ArticleAdmin(WorkflowAdminMixin, PreviewLinksMixin, admin.ModelAdmin):
 
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset):
-        count = self.update_with_revisions(request, queryset, "publish_now", "Published now (list action).")
+        count = publish_articles(articles=queryset, by=request.user, comment="Published now (list action).")
         if count:
             self.message_user(
                 request,
@@ -216,7 +216,7 @@ class ArticleAdmin(WorkflowAdminMixin, PreviewLinksMixin, admin.ModelAdmin):
 
     @admin.action(description="Unpublish (back to draft)", permissions=["publish"])
     def unpublish(self, request, queryset):
-        count = self.update_with_revisions(request, queryset, "unpublish", "Unpublished (list action).")
+        count = unpublish_articles(articles=queryset, by=request.user, comment="Unpublished (list action).")
         if count:
             self.message_user(
                 request,

@@ -7,7 +7,7 @@ import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -41,14 +41,12 @@ class StateListFilter(admin.SimpleListFilter):
         return [("live", "Live"), ("scheduled", "Scheduled"), ("draft", "Draft")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        published = Q(status=Article.Status.PUBLISHED)
         if self.value() == "live":
-            return queryset.filter(published, published_at__lte=now)
+            return queryset.published()
         if self.value() == "scheduled":
-            return queryset.filter(published, published_at__gt=now)
+            return queryset.scheduled()
         if self.value() == "draft":
-            return queryset.exclude(published)
+            return queryset.filter(status=Article.Status.DRAFT)
         return queryset
 
 
@@ -146,18 +144,6 @@ class WorkflowAdminMixin:
         if reversion.is_active():
             reversion.set_comment(entry.get_change_message() or "Saved without changes.")
         return entry
-
-    def update_with_revisions(self, request, queryset, method, comment):
-        """Run a QuerySet method (publish_now, unpublish) and record a revision for each article it changed."""
-        before = dict(queryset.values_list("pk", "version"))
-        count = getattr(queryset, method)()
-        for article in Article.objects.filter(pk__in=before):
-            if article.version != before[article.pk]:
-                with reversion.create_revision():
-                    reversion.add_to_revision(article)
-                    reversion.set_user(request.user)
-                    reversion.set_comment(comment)
-        return count
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
