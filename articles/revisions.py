@@ -4,8 +4,9 @@ compared, and how an old state is restored.
 
 A revision of an article holds the article row and the rows that hang off it:
 its byline (Authorship), its tags (TaggedArticle, our through model) and its
-curated related articles (Related), with who saved it and when. The admin
-records one on every save, list action and restore (articles/admin.py).
+curated related articles (Related), with who saved it and when. One is
+recorded on every save in the admin (articles/admin/history.py), on
+publishing and unpublishing (articles/services.py) and on every restore.
 """
 
 import difflib

@@ -1,6 +1,70 @@
-from django.db import transaction
+"""
+Writes that touch several rows or have side effects: each does the update,
+records a django-reversion revision with who did it and why, and lets the
+cache know. Call them from the admin, management commands and tests.
 
-from .models import TaggedArticle
+The cache follows Django's model signals, so articles change through
+`save(update_fields=...)`, one at a time (an admin action touches at most a
+page of them). A write that bypasses model signals (bulk_create, a tag merge)
+sends `articles.signals.content_changed` inside its transaction instead.
+"""
+
+import reversion
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Article, TaggedArticle
+from .signals import content_changed
+
+
+def _save_with_revision(article, *, fields, by, comment):
+    with reversion.create_revision():
+        article.save(update_fields=fields)  # reversion records it on post_save
+        reversion.set_user(by)
+        reversion.set_comment(comment)
+
+
+def _locked(articles):
+    # By primary key: the admin's queryset may be DISTINCT (a tag filter), which
+    # cannot be locked; in id order, so two writers never wait on each other.
+    ids = articles.values("pk") if hasattr(articles, "values") else [article.pk for article in articles]
+    return Article.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+
+
+@transaction.atomic
+def publish_articles(*, articles, by, comment="Published now."):
+    """
+    Make `articles` (a queryset or a list) live now: drafts and scheduled
+    articles get the current time, those already live keep theirs. One
+    revision per article changed, by `by`. Returns how many changed.
+    """
+    now = timezone.now()
+    changed = 0
+    for article in _locked(articles):
+        if article.is_live:
+            continue
+        article.status = Article.Status.PUBLISHED
+        article.published_at = now
+        _save_with_revision(article, fields=["status", "published_at"], by=by, comment=comment)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def unpublish_articles(*, articles, by, comment="Unpublished."):
+    """
+    Return the published and scheduled ones among `articles` to draft (their
+    publication time stays). One revision per article changed, by `by`.
+    Returns how many changed.
+    """
+    changed = 0
+    for article in _locked(articles):
+        if article.status != Article.Status.PUBLISHED:
+            continue
+        article.status = Article.Status.DRAFT
+        _save_with_revision(article, fields=["status"], by=by, comment=comment)
+        changed += 1
+    return changed
 
 
 @transaction.atomic
@@ -11,6 +75,7 @@ def merge_tags(*, tags, into):
     Returns the number of articles re-tagged.
     """
     sources = [tag for tag in tags if tag.pk != into.pk]
+    tag_ids = {into.pk, *(tag.pk for tag in sources)}
     taggings = TaggedArticle.objects.filter(tag__in=sources)
     article_ids = set(taggings.values_list("content_object_id", flat=True))
     already_tagged = set(
@@ -24,4 +89,12 @@ def merge_tags(*, tags, into):
     taggings.delete()
     for tag in sources:
         tag.delete()
+    # bulk_create sends no model signals.
+    content_changed.send(
+        sender=merge_tags,
+        article_ids=article_ids,
+        tag_ids=tag_ids,
+        section_ids=(),
+        author_ids=(),
+    )
     return len(article_ids)

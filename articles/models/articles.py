@@ -26,6 +26,10 @@ class ArticleQuerySet(models.QuerySet):
         """The one visibility rule: published, and its publication time has come."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def scheduled(self):
+        """Published, but hidden from readers until its publication time comes."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+
     def with_listing_data(self):
         """
         What a teaser needs (section, byline, lead image and its renditions), in
@@ -36,33 +40,6 @@ class ArticleQuerySet(models.QuerySet):
             Prefetch("authorships", queryset=Authorship.objects.select_related("author")),
             Prefetch("lead_image__renditions", queryset=Rendition.objects.order_by("width", "id")),
         )
-
-    def publish_now(self):
-        """Make every article here live now; those already live keep their time. Returns how many changed."""
-        now = timezone.now()
-        changed = self.exclude(status=Article.Status.PUBLISHED, published_at__lte=now).update(
-            status=Article.Status.PUBLISHED, published_at=now, updated_at=now, version=F("version") + 1
-        )
-        if changed:
-            from ..caching.keys import invalidate_everything  # TEMPORARY: moves to articles/services.py
-
-            invalidate_everything()  # update() sends no post_save
-        return changed
-
-    def unpublish(self):
-        """Return published and scheduled articles to draft. Returns how many changed."""
-        changed = self.filter(status=Article.Status.PUBLISHED).update(
-            status=Article.Status.DRAFT, updated_at=timezone.now(), version=F("version") + 1
-        )
-        if changed:
-            from ..caching.keys import invalidate_everything  # TEMPORARY: moves to articles/services.py
-
-            invalidate_everything()  # update() sends no post_save
-        return changed
-
-    def scheduled(self):
-        """Published, with a publication time still to come: readers see them at that time."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from articles.models import Article, Correction
+from articles.services import unpublish_articles
 
 from .factories import make_article, make_author, make_section
 
@@ -199,7 +200,7 @@ def test_staff_preview_of_an_unpublished_article_shows_no_corrections(admin_clie
 def test_unpublishing_an_article_hides_its_corrections_again(client, articles):
     article = articles["published"]
     correct(article, "Shown while live.")
-    Article.objects.filter(pk=article.pk).unpublish()
+    unpublish_articles(articles=Article.objects.filter(pk=article.pk), by=None)
 
     assert client.get(article.get_absolute_url()).status_code == 404
     assertNotContains(client.get(reverse("articles:corrections")), "Shown while live.")

@@ -11,7 +11,6 @@ from django.urls import resolve
 from django.utils import timezone
 
 from articles.models import Article, Author, Authorship, Related, Section, Tag, TaggedArticle
-from articles.services import merge_tags
 
 from .factories import make_article, make_author, make_section, relate
 
@@ -138,7 +137,7 @@ def test_save_bumps_updated_at(update_fields):
     assert article.updated_at >= before
 
 
-# 2. Visibility: published(), is_live, is_scheduled
+# 2. Visibility: published(), scheduled(), is_live, is_scheduled
 
 
 def test_published_includes_only_published_articles_whose_time_has_come():
@@ -149,14 +148,24 @@ def test_published_includes_only_published_articles_whose_time_has_come():
     assert list(Article.objects.published()) == [live]
 
 
+def test_scheduled_includes_only_published_articles_whose_time_is_to_come():
+    make_article(days=-1)
+    make_article(days=-1, status=DRAFT)
+    make_article(days=+1, status=DRAFT)
+    scheduled = make_article(days=+1)
+    assert list(Article.objects.scheduled()) == [scheduled]
+
+
 def test_scheduled_article_goes_live_when_its_time_comes():
     now = timezone.now()
     article = make_article(published_at=now + timedelta(hours=1))
     assert not Article.objects.published().filter(pk=article.pk).exists()
+    assert list(Article.objects.scheduled()) == [article]
     assert article.is_scheduled and not article.is_live
 
     with patch("django.utils.timezone.now", return_value=now + timedelta(hours=1, seconds=1)):
         assert Article.objects.published().filter(pk=article.pk).exists()
+        assert not Article.objects.scheduled().exists()
         assert article.is_live and not article.is_scheduled
 
 
@@ -166,6 +175,7 @@ def test_publication_time_itself_is_live():
     article = make_article(published_at=now + timedelta(hours=1))
     with patch("django.utils.timezone.now", return_value=article.published_at):
         assert list(Article.objects.published()) == [article]
+        assert not Article.objects.scheduled().exists()
         assert article.is_live and not article.is_scheduled
 
 
@@ -177,8 +187,10 @@ def test_is_live_and_is_scheduled_agree_with_published():
         "scheduled": make_article(days=+1),
     }
     published = set(Article.objects.published())
+    scheduled = set(Article.objects.scheduled())
     for label, article in articles.items():
         assert article.is_live == (article in published), label
+        assert article.is_scheduled == (article in scheduled), label
     assert {label for label, article in articles.items() if article.is_live} == {"live"}
     assert {label for label, article in articles.items() if article.is_scheduled} == {"scheduled"}
 
@@ -524,92 +536,3 @@ def test_dumpdata_with_natural_keys_loads_back_into_an_empty_database(article_gr
     assert [author.slug for author in article.authors.all()] == ["amara-diallo"]
     assert list(article.tags.names()) == ["Niger"]
     assert [a.slug for a in article.get_related_articles()] == ["sahel-explained"]
-
-
-# 7. publish_now() and unpublish()
-
-
-def test_publish_now_makes_articles_live_now_and_leaves_live_ones_alone():
-    live = make_article(days=-3)
-    scheduled = make_article(days=+1)
-    draft = make_article(days=-2, status=DRAFT)
-    future_draft = make_article(days=+2, status=DRAFT)
-    untouched = make_article(days=+1)
-    live_published_at = live.published_at
-
-    before = timezone.now()
-    changed = Article.objects.exclude(pk=untouched.pk).publish_now()
-    after = timezone.now()
-
-    assert changed == 3
-    for article in (scheduled, draft, future_draft):
-        article.refresh_from_db()
-        assert article.status == PUBLISHED
-        assert before <= article.published_at <= after
-        assert before <= article.updated_at <= after
-        assert article.is_live
-    live.refresh_from_db()
-    assert live.published_at == live_published_at
-    untouched.refresh_from_db()
-    assert untouched.is_scheduled
-    assert Article.objects.exclude(pk=untouched.pk).publish_now() == 0
-
-
-def test_unpublish_returns_live_and_scheduled_articles_to_draft():
-    live = make_article(days=-3)
-    scheduled = make_article(days=+1)
-    draft = make_article(days=-1, status=DRAFT)
-    other = make_article(days=-1)
-
-    before = timezone.now()
-    assert Article.objects.exclude(pk=other.pk).unpublish() == 2
-
-    for article in (live, scheduled, draft):
-        article.refresh_from_db()
-        assert article.status == DRAFT
-        assert not article.is_live and not article.is_scheduled
-    assert live.updated_at >= before
-    assert list(Article.objects.published()) == [other]
-    assert Article.objects.exclude(pk=other.pk).unpublish() == 0
-
-
-# 8. merge_tags()
-
-
-def tag_names(article):
-    return sorted(TaggedArticle.objects.filter(content_object=article).values_list("tag__name", flat=True))
-
-
-def test_merge_tags_retags_articles_and_deletes_the_sources():
-    sahel = Tag.objects.create(name="Sahel")
-    region = Tag.objects.create(name="Sahel region")
-    crisis = Tag.objects.create(name="Sahel crisis")
-    only_region = make_article(tags=[region])
-    both_sources = make_article(tags=[region, crisis, "Mali"])
-    source_and_target = make_article(tags=[crisis, sahel])
-    target_only = make_article(tags=[sahel])
-    unrelated = make_article(tags=["Chad"])
-
-    assert merge_tags(tags=[region, crisis], into=sahel) == 3
-
-    assert tag_names(only_region) == ["Sahel"]
-    assert tag_names(both_sources) == ["Mali", "Sahel"]
-    assert tag_names(source_and_target) == ["Sahel"]
-    assert tag_names(target_only) == ["Sahel"]
-    assert tag_names(unrelated) == ["Chad"]
-    assert not Tag.objects.filter(pk__in=[region.pk, crisis.pk]).exists()
-    assert set(sahel.taggedarticle_items.values_list("content_object", flat=True)) == {
-        only_region.pk,
-        both_sources.pk,
-        source_and_target.pk,
-        target_only.pk,
-    }
-
-
-def test_merge_tags_keeps_the_target_when_it_is_among_the_sources():
-    sahel = Tag.objects.create(name="Sahel")
-    region = Tag.objects.create(name="Sahel region")
-    article = make_article(tags=[sahel, region])
-    assert merge_tags(tags=Tag.objects.filter(name__startswith="Sahel"), into=sahel) == 1
-    assert list(Tag.objects.values_list("name", flat=True)) == ["Sahel"]
-    assert tag_names(article) == ["Sahel"]

@@ -21,6 +21,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from articles.models import Article, Correction, PreviewLink
 from articles.roles import EDITOR, REPORTER, ensure_roles
+from articles.services import publish_articles
 
 from .factories import make_article, make_author, make_section
 
@@ -201,7 +202,7 @@ def test_scheduled_article_preview_then_redirect_once_live(client, scheduled):
 
 def test_published_draft_redirects_to_its_public_url(client, draft):
     link = PreviewLink.objects.create(article=draft)
-    Article.objects.filter(pk=draft.pk).publish_now()
+    publish_articles(articles=Article.objects.filter(pk=draft.pk), by=None)
     draft.refresh_from_db()
 
     response = client.get(link.get_absolute_url())

@@ -22,6 +22,7 @@ from articles import search
 from articles.models import Article, Section, Tag
 from articles.search import highlights, postgresql, sqlite
 from articles.search.query import Term
+from articles.services import publish_articles
 from articles.views import SearchView
 
 from .factories import make_article, make_author, make_section
@@ -325,7 +326,7 @@ def test_the_index_follows_save_update_delete_and_bulk_create(corpus):
 @pytest.mark.django_db
 def test_the_index_follows_publishing(corpus):
     assert search_slugs("draft") == []
-    Article.objects.filter(pk=corpus["draft"].pk).publish_now()
+    publish_articles(articles=Article.objects.filter(pk=corpus["draft"].pk), by=None)
     assert search_slugs("draft") == ["draft"]
 
 

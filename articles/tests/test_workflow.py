@@ -21,9 +21,10 @@ from pytest_django.asserts import assertContains, assertNotContains
 from reversion.models import Version
 
 from articles import revisions
-from articles.forms import ArticleAdminForm
+from articles.admin.forms import ArticleAdminForm
 from articles.models import Article, Author, Related, Tag
 from articles.roles import ensure_roles
+from articles.services import publish_articles, unpublish_articles
 
 from .factories import make_article, make_author, make_section, relate
 
@@ -613,6 +614,49 @@ def test_a_reporter_reads_the_history_but_cannot_restore(reporter_client, report
     assert reporter_client.post(f"{ARTICLES}{draft.pk}/history/{version.pk}/").status_code == 403
 
 
+def test_a_save_without_changes_is_a_revision_saying_so(editor_client):
+    """The revision's comment is the admin's change message (VersionAdmin)."""
+    article = make_article(published_at=datetime(2021, 10, 1, 9, 0, tzinfo=UTC))
+    url = change_url(article)
+    data = form_data(editor_client, url)
+    # The publication time's default is callable: the form compares it with its hidden initial value.
+    data.update({f"initial-{key}": data[key] for key in ("published_at_0", "published_at_1")})
+    assert editor_client.post(url, data).status_code == 302
+    assert article_versions(article)[-1].revision.comment == "No fields changed."
+
+
+def test_an_editor_recovers_a_deleted_article(editor_client):
+    editor_client.post(f"{ARTICLES}add/", new_article_data(editor_client, tags=["Sahel"]))
+    article = Article.objects.get(slug="floods-in-the-sahel")
+    editor_client.post(f"{ARTICLES}{article.pk}/delete/", {"post": "yes"})
+    assert not Article.objects.filter(pk=article.pk).exists()
+
+    assertContains(editor_client.get(ARTICLES), "Recover deleted articles")
+    (version,) = editor_client.get(f"{ARTICLES}recover/").context["deleted"]
+    recover_url = f"{ARTICLES}recover/{version.pk}/"
+    response = editor_client.post(recover_url, form_data(editor_client, recover_url))
+
+    assert response.status_code == 302
+    recovered = Article.objects.get(pk=article.pk)
+    assert (recovered.headline, list(recovered.tags.names())) == ("Floods in the Sahel", ["Sahel"])
+    assert article_versions(recovered)[-1].revision.comment.startswith("Reverted to previous version")
+
+
+def test_a_reporter_cannot_recover_deleted_articles(reporter_client, reporter):
+    """A deleted article may come back published: recovering is for editors."""
+    draft = make_article(status=Article.Status.DRAFT, created_by=reporter)
+    with reversion.create_revision():
+        reversion.add_to_revision(draft)
+    (version,) = article_versions(draft)
+    draft.delete()
+
+    assertNotContains(reporter_client.get(ARTICLES), "Recover deleted articles")
+    assert reporter_client.get(f"{ARTICLES}recover/").status_code == 403
+    assert reporter_client.get(f"{ARTICLES}recover/{version.pk}/").status_code == 403
+    assert reporter_client.post(f"{ARTICLES}recover/{version.pk}/").status_code == 403
+    assert not Article.objects.exists()
+
+
 def test_list_actions_keep_a_revision_per_article(editor_client, editor):
     drafts = [make_article(status=Article.Status.DRAFT) for _ in range(2)]
 
@@ -654,15 +698,15 @@ def test_saves_outside_the_admin_work_and_are_recorded_when_next_opened(admin_cl
 # Edit conflicts ----------------------------------------------------------------
 
 
-def test_every_save_and_bulk_update_bumps_the_version():
+def test_every_save_and_publishing_change_bumps_the_version():
     article = make_article(status=Article.Status.DRAFT)
     assert article.version == 0
     article.save()
     assert article.version == 1
     article.save(update_fields=["headline"])
     assert article.version == 2
-    Article.objects.filter(pk=article.pk).publish_now()
-    Article.objects.filter(pk=article.pk).unpublish()
+    publish_articles(articles=Article.objects.filter(pk=article.pk), by=None)
+    unpublish_articles(articles=Article.objects.filter(pk=article.pk), by=None)
     article.refresh_from_db()
     assert article.version == 4
 

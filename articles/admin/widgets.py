@@ -3,8 +3,9 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
 from django.urls import reverse
+
+from ..models import Image
 
 
 class TagAutocompleteWidget(forms.SelectMultiple):
@@ -56,34 +57,6 @@ class TagAutocompleteWidget(forms.SelectMultiple):
         )
 
 
-class TagListField(forms.Field):
-    """A list of tag names; new names become new tags when the article is saved."""
-
-    max_length = 100
-
-    def to_python(self, value):
-        names, seen = [], set()
-        for name in value or []:
-            name = " ".join(str(name).split())
-            if name and name.casefold() not in seen:
-                seen.add(name.casefold())
-                names.append(name)
-        return names
-
-    def validate(self, value):
-        super().validate(value)
-        too_long = [name for name in value if len(name) > self.max_length]
-        if too_long:
-            raise ValidationError(
-                "Tag names can be at most %(max)d characters: %(names)s.",
-                params={"max": self.max_length, "names": ", ".join(too_long)},
-            )
-
-    def has_changed(self, initial, data):
-        initial_names = {str(getattr(tag, "name", tag)).casefold() for tag in initial or []}
-        return initial_names != {name.casefold() for name in self.to_python(data)}
-
-
 class ImageChooserWidget(AutocompleteSelect):
     """
     The lead-image chooser: the admin's search-as-you-type select, with a
@@ -107,8 +80,6 @@ class ImageChooserWidget(AutocompleteSelect):
         groups = super().optgroups(name, value, attrs)
         chosen = [option for option in groups[0][1] if option["value"] not in ("", None)]
         if chosen:
-            from .models import Image
-
             images = Image.objects.prefetch_related("renditions").in_bulk([option["value"] for option in chosen])
             for option in chosen:
                 image = images.get(int(option["value"]))

@@ -4,8 +4,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from . import revisions
-from .models import Article
+from .. import revisions
+from ..images import prepare_upload
+from ..models import Article, Image, Tag
 
 NOT_ALLOWED_TO_PUBLISH = (
     "Only editors can publish, schedule or unpublish articles. "
@@ -103,3 +104,63 @@ def conflict_details(article_id, loaded, current):
         "changes": changes,
         "saves": [version.revision for version in since],
     }
+
+
+class TagListField(forms.Field):
+    """A list of tag names; new names become new tags when the article is saved."""
+
+    max_length = 100
+
+    def to_python(self, value):
+        names, seen = [], set()
+        for name in value or []:
+            name = " ".join(str(name).split())
+            if name and name.casefold() not in seen:
+                seen.add(name.casefold())
+                names.append(name)
+        return names
+
+    def validate(self, value):
+        super().validate(value)
+        too_long = [name for name in value if len(name) > self.max_length]
+        if too_long:
+            raise ValidationError(
+                "Tag names can be at most %(max)d characters: %(names)s.",
+                params={"max": self.max_length, "names": ", ".join(too_long)},
+            )
+
+    def has_changed(self, initial, data):
+        initial_names = {str(getattr(tag, "name", tag)).casefold() for tag in initial or []}
+        return initial_names != {name.casefold() for name in self.to_python(data)}
+
+
+class MergeTagsForm(forms.Form):
+    into = forms.ModelChoiceField(
+        queryset=Tag.objects.all(),
+        label="Merge into",
+        help_text="Articles tagged with the other selected tags get this tag; the others are deleted.",
+    )
+
+
+class ImageForm(forms.ModelForm):
+    """Upload checks (articles/images.py): judged by content, cleaned of metadata, named by its hash."""
+
+    class Meta:
+        model = Image
+        fields = ["file", "alt_text", "caption", "credit", "focal_x", "focal_y"]
+        widgets = {"caption": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})}
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is None or not hasattr(upload, "content_type"):
+            return upload  # unchanged (the file is read-only once uploaded)
+        prepared = prepare_upload(upload)
+        duplicate = Image.objects.filter(sha256=prepared.sha256).first()
+        if duplicate is not None:
+            raise ValidationError(
+                "This photo is already in the library as “%(image)s”. Use that one.", params={"image": duplicate}
+            )
+        self.instance.sha256 = prepared.sha256
+        self.instance.width = prepared.width
+        self.instance.height = prepared.height
+        return prepared.as_file()
