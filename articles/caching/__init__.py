@@ -143,7 +143,7 @@ def content_changed(**kwargs):
 
 def seconds_until_next_publication(generation):
     """Seconds until the next scheduled article goes live (None if there is none), cached per generation."""
-    from .models import Article
+    from ..models import Article
 
     key = f"newsroom:next-publication:{generation}"
     now = time.time()
@@ -330,7 +330,18 @@ def cache_public_page(view):
 
 def connect_signals():
     """Bump the generation on every change that can show on a public page."""
-    from .models import Article, Author, Authorship, Correction, Image, Related, Rendition, Section, Tag, TaggedArticle
+    from ..models import (
+        Article,
+        Author,
+        Authorship,
+        Correction,
+        Image,
+        Related,
+        Rendition,
+        Section,
+        Tag,
+        TaggedArticle,
+    )
 
     for model in (Article, Section, Author, Tag, TaggedArticle, Authorship, Related, Correction, Image, Rendition):
         uid = f"newsroom_cache_{model.__name__}"
