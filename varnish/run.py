@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VCL = Path(__file__).resolve().parent / "default.vcl"
 PACKAGES = ("varnish", "varnish-modules")
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy from the environment
 BACKEND_PORT_LINE = re.compile(r'(backend default \{[^}]*?\.port = ")\d+(";)', re.S)
 
 
@@ -69,12 +70,12 @@ def port_is_free(port, host="127.0.0.1"):
 
 
 def wait_ready(process, port, log_path, seconds=60):
-    """Until Varnish answers on `port` (any status: the backend may not be up yet)."""
+    """Until Varnish answers on `port`: a PURGE without keys, which the VCL refuses without asking the backend."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/", method="OPTIONS")
-            urllib.request.urlopen(request, timeout=5).close()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/", method="PURGE")
+            opener.open(request, timeout=5).close()
             return
         except urllib.error.HTTPError:
             return
