@@ -145,10 +145,11 @@ def serve():
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "newsroom.wsgi"]
     gunicorn = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        with varnishd(varnish_port, port, env=env):
+        workdir = ROOT / "var" / f"varnish-{varnish_port}"
+        with varnishd(varnish_port, port, env=env, workdir=workdir):
             print(
                 f"Varnish on http://127.0.0.1:{varnish_port}/ in front of gunicorn on http://{host}:{port}/ "
-                f"(purges: {env['NEWSROOM_PURGE_URLS']}). Ctrl-C stops both.",
+                f"(purges: {env['NEWSROOM_PURGE_URLS']}; varnishstat -n {workdir / 'varnishd'}). Ctrl-C stops both.",
                 flush=True,
             )
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
