@@ -74,7 +74,8 @@ class Site:
         return (client or self.reader).get(f"{self.base}{path}", timeout=15, allow_redirects=False)
 
     def backend_requests(self, path):
-        """How many times gunicorn was asked for `path` (its access log)."""
+        """How many times gunicorn was asked for `path` (its access log, written just after each response)."""
+        time.sleep(0.3)
         return sum(f'"GET {path} HTTP' in line for line in self.access_log.read_text().splitlines())
 
     def editor(self):
