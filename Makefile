@@ -15,12 +15,13 @@ PYTHON ?= $(shell bin/find-python)
 DEMO_ENV = NEWSROOM_DEMO=1 DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
-.PHONY: help run serve-demo serve bench loadtest faulttest test test-fast lint format migrate check clean audit
+.PHONY: help run serve-demo serve serve-cached bench loadtest faulttest test test-fast lint format migrate check clean audit
 
 help:
 	@echo "make run    set up and serve the demo newsroom on http://$(HOST):$(PORT)"
 	@echo "make test   install the test requirements and run the whole suite"
 	@echo "make serve  serve production-like with gunicorn.conf.py (settings from the environment)"
+	@echo "make serve-cached  the same behind Varnish on VARNISH_PORT (6081), purged on every change (docs/varnish.md)"
 	@echo "make bench  benchmark with wrk at NS=\"1000 10000 100000\" articles (PEER=1: the Wagtail peer too)"
 	@echo "make loadtest  60 s of readers at 64 connections while an editor publishes; zero 5xx, changes visible in 1 s"
 	@echo "make faulttest restart PostgreSQL under load: 503 pages while it is down, back by itself (test machines only)"
@@ -64,6 +65,13 @@ run: $(VENV)/.installed var/secret_key
 serve: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py newsroom.wsgi
+
+# `make serve` behind Varnish (varnish/default.vcl, installed with apt-get when missing): gunicorn on
+# HOST:PORT, Varnish on 127.0.0.1:VARNISH_PORT purged by the site (NEWSROOM_PURGE_URLS); Ctrl-C stops both.
+VARNISH_PORT ?= 6081
+serve-cached: $(VENV)/.installed
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} HOST=$(HOST) PORT=$(PORT) VARNISH_PORT=$(VARNISH_PORT) exec $(PY) -m varnish.run
 
 # Benchmark: `make bench`, `make bench NS="1000 10000" PEER=1`. See bench/run.sh for the knobs.
 NS ?= 1000 10000 100000

@@ -1,0 +1,1 @@
+"""Varnish in front of the newsroom: the VCL (default.vcl) and how it is started (run.py)."""
