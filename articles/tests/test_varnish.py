@@ -110,10 +110,11 @@ class Editor:
         assert page.status_code == 200
         data = [(name, value) for name, value in form_values(page.text, "article_form") if name not in changes]
         data += list(changes.items())
-        if add_correction:  # in the first empty form of the corrections inline
-            field = f"corrections-{dict(data)['corrections-INITIAL_FORMS']}-text"
-            assert field in dict(data), "the corrections inline has an empty form"
-            data = [(name, add_correction if name == field else value) for name, value in data]
+        if add_correction:  # a new form in the corrections inline, as "Add another" makes one
+            index = int(dict(data)["corrections-TOTAL_FORMS"])
+            data = [(name, str(index + 1) if name == "corrections-TOTAL_FORMS" else value) for name, value in data]
+            data += [(f"corrections-{index}-kind", "correction"), (f"corrections-{index}-text", add_correction)]
+            data += [(f"corrections-{index}-article", str(pk))]
         response = self.http.post(url, data=[*data, ("_save", "Save")], allow_redirects=False, timeout=15)
         saved = time.monotonic()
         assert response.status_code == 302, re.findall(r'<ul class="errorlist[^>]*>.*?</ul>', response.text)
