@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import lxml.html
@@ -131,7 +132,10 @@ def site(tmp_path_factory):
             tmp,
             database_url,
             NEWSROOM_PURGE_URLS=f"http://127.0.0.1:{varnish_port}",
+            # As in production: the page cache behind Varnish is shared by the workers (Redis, .ci/run starts it).
             NEWSROOM_CACHE_PAGES="1",
+            REDIS_URL="redis://127.0.0.1:6379/7",
+            NEWSROOM_CACHE_KEY_PREFIX=f"test-varnish-{uuid.uuid4().hex[:12]}",
             GUNICORN_ACCESS_LOG=str(access_log),
         )
         manage(env, "migrate", "--noinput", "-v0")
