@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from . import converters, feeds, views
 from .caching import cache_public_page as cached
-from .caching.keys import ARCHIVE, CORRECTIONS, HOME
+from .caching.keys import ARCHIVE, CORRECTIONS, HOME, SEARCH
 
 register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.TwoDigitConverter, "mm")
@@ -24,8 +24,8 @@ urlpatterns = [
     path("tag/<str:slug>/feed/atom/", cached(feeds.TagAtomFeed()), name="tag-atom"),
     path("author/<slug:slug>/feed/rss/", cached(feeds.AuthorFeed()), name="author-rss"),
     path("author/<slug:slug>/feed/atom/", cached(feeds.AuthorAtomFeed()), name="author-atom"),
-    # Search results depend on every article: never stored.
-    path("search/", views.SearchView.as_view(), name="search"),
+    # Results depend on every public article: dropped on any change to one (keys.SEARCH).
+    path("search/", cached(views.SearchView.as_view(), keys=[SEARCH]), name="search"),
     path("archive/", cached(views.ArticleArchiveView.as_view(), keys=[ARCHIVE]), name="archive"),
     path("corrections/", cached(views.CorrectionListView.as_view(), keys=[CORRECTIONS]), name="corrections"),
     path("preview/<str:signed_token>/", views.PreviewLinkView.as_view(), name="preview"),

@@ -39,6 +39,7 @@ HOME = "home"  # the latest articles: home pages and the site's feeds
 ARCHIVE = "archive"
 CORRECTIONS = "corrections"
 SITEMAPS = "sitemaps"
+SEARCH = "search"  # search results: any change to a public article's text or place may change them
 
 
 def key(kind, pk):
@@ -176,6 +177,7 @@ def article_change(pk, before, after):
     keys = {key("article", pk)}
     if not any(state and state.is_public for state in (before, after)):
         return keys  # a draft shows nowhere
+    keys.add(SEARCH)
     if after and after.is_live:
         keys.add(SITEMAPS)  # its modified date
     if not (before and after) or before.teaser != after.teaser:
@@ -265,7 +267,7 @@ def _section_changed(sender, instance, **kwargs):
 
 def _tag_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({key("tag", instance.pk), list_key(instance)})
+        invalidate_on_commit({key("tag", instance.pk), list_key(instance), SEARCH})
 
 
 def _author_changed(sender, instance, **kwargs):
@@ -282,7 +284,7 @@ def _bulk_change(sender, article_ids=(), tag_ids=(), section_ids=(), author_ids=
     """articles.signals.content_changed: a bulk write (a tag merge) names what it touched."""
     if not enabled():
         return
-    keys = {key("article", pk) for pk in article_ids} | {key("teaser", pk) for pk in article_ids}
+    keys = {SEARCH} | {key("article", pk) for pk in article_ids} | {key("teaser", pk) for pk in article_ids}
     for pk in article_ids:
         keys |= related_keys(tag_ids, pk, nearby=True)
     keys |= {each for tag in tag_ids for each in (key("tag", tag), list_of("tag", tag))}

@@ -71,7 +71,12 @@ def warm(client, urls):
 
 
 def test_a_second_anonymous_request_runs_no_sql(client, story, django_assert_num_queries):
-    urls = pages(story) + ["/robots.txt", reverse("articles:corrections"), reverse("articles:archive")]
+    urls = pages(story) + [
+        reverse("articles:search") + "?q=comet",
+        "/robots.txt",
+        reverse("articles:corrections"),
+        reverse("articles:archive"),
+    ]
     first = {url: client.get(url) for url in urls}
     for url in urls:
         assert first[url].status_code == 200, url
@@ -300,7 +305,8 @@ def test_pages_carry_the_keys_they_show(client, story):
     assert {f"tag-{space.pk}-list", keys.key("tag", space.pk)} <= tag_page
     sitemap = set(client.get("/sitemap-articles.xml")["xkey"].split())
     assert sitemap == {keys.ALL, keys.MENU, keys.SITEMAPS}  # one key for the whole site's list
-    assert "xkey" not in client.get(reverse("articles:search") + "?q=comet")  # search is never stored
+    search = set(client.get(reverse("articles:search") + "?q=comet")["xkey"].split())
+    assert {keys.SEARCH, keys.key("teaser", article.pk)} <= search
 
 
 def test_an_edit_leaves_the_pages_that_do_not_show_it_cached(client, story, django_assert_num_queries):
@@ -352,6 +358,20 @@ def test_publishing_refreshes_its_lists_and_new_neighbours_only(client, story, d
     assert draft.get_absolute_url().encode() in client.get("/sitemap-articles.xml").content
 
 
+def test_search_results_follow_any_change_to_a_public_article(client, story, django_assert_num_queries):
+    url = reverse("articles:search") + "?q=comet"
+    page = warm(client, [url])[url]
+    assert story["article"].get_absolute_url().encode() in page and b"Older story" not in page
+    draft = make_article(headline="Comet draft", status=Article.Status.DRAFT)
+    draft.body = "<p>A draft about the comet.</p>"
+    draft.save()
+    with django_assert_num_queries(0):  # a draft shows in no results
+        client.get(url)
+    story["older"].body = "<p>Now the older story mentions the comet too.</p>"
+    story["older"].save()
+    assert b"Older story" in client.get(url).content
+
+
 def test_a_page_rendered_while_its_content_changes_is_not_kept(client, story, django_assert_num_queries):
     """The clock is read before rendering: a change committed meanwhile makes the page stale at once."""
     url = story["article"].get_absolute_url()
@@ -377,9 +397,10 @@ def test_what_each_change_invalidates():
     assert live.is_live and not live.is_scheduled
     space = next(iter(live.tag_ids))
     own = {keys.key("article", article.pk)}
-    assert keys.article_change(article.pk, live, live) == own | {keys.SITEMAPS}  # the body, say
+    assert keys.article_change(article.pk, live, live) == own | {keys.SITEMAPS, keys.SEARCH}  # the body, say
     retitled = replace(live, teaser=("Another headline", *live.teaser[1:]))
-    assert keys.article_change(article.pk, live, retitled) == own | {keys.key("teaser", article.pk), keys.SITEMAPS}
+    teaser = keys.key("teaser", article.pk)
+    assert keys.article_change(article.pk, live, retitled) == own | {teaser, keys.SITEMAPS, keys.SEARCH}
     draft = replace(live, is_live=False)
     assert keys.article_change(article.pk, draft, draft) == own  # shows nowhere
     published = keys.article_change(article.pk, draft, live)
