@@ -131,7 +131,9 @@ def site(tmp_path_factory):
             tmp,
             database_url,
             NEWSROOM_PURGE_URLS=f"http://127.0.0.1:{varnish_port}",
-            NEWSROOM_CACHE_PAGES="1",
+            # Varnish is the only page cache here: the in-process one would need a shared
+            # cache (Redis) across the two workers; bench/loadtest.py runs both together.
+            NEWSROOM_CACHE_PAGES="0",
             GUNICORN_ACCESS_LOG=str(access_log),
         )
         manage(env, "migrate", "--noinput", "-v0")
