@@ -475,6 +475,24 @@ def run_readers(base, out):
     return readers
 
 
+def varnish_counters(out):
+    """Varnish's hits, misses, passes, backend fetches and purged objects so far (varnishstat)."""
+    names = {
+        "MAIN.cache_hit": "hits",
+        "MAIN.cache_miss": "misses",
+        "MAIN.s_pass": "passes",
+        "MAIN.cache_hitmiss": "hit_for_miss",
+        "MAIN.s_fetch": "fetches",
+        "MAIN.n_obj_purged": "purged",
+    }
+    stats = subprocess.run(
+        ["varnishstat", "-n", str(out / "varnishd" / "varnishd"), "-1", "-j"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    counters = json.loads(stats).get("counters", {})
+    return {label: counters.get(name, {}).get("value", 0) for name, label in names.items()}
+
+
 def run_phase(name, *, base, editor_credentials, out):
     """One phase: readers on `base` for SECONDS, with the editor working through `base` or not."""
     spec = PHASES[name]
@@ -579,6 +597,9 @@ def describe_phase(name, result):
         f"connection errors {result['connection_errors']} (connect {r['connect_errors']}, read {r['read_errors']}, "
         f"write {r['write_errors']}, timeout {r['timeouts']})",
     ]
+    if counters := result.get("varnish"):
+        counts = (f"{value:,} {name.replace('_', ' ')}" for name, value in counters.items())
+        lines.append("  Varnish: " + ", ".join(counts))
     if editor := result.get("editor"):
         saves, visible, round_trip = editor["save_s"], editor["visible_after_s"], editor["round_trip_s"]
         lines += [
@@ -668,7 +689,11 @@ def main():
                 stack.enter_context(varnishd(VARNISH_PORT, PORT, workdir=out / "varnishd", env=os.environ.copy()))
             for name in PHASE_NAMES:
                 base = VARNISH_BASE if PHASES[name]["varnish"] else BASE
+                before = varnish_counters(out) if PHASES[name]["varnish"] else None
                 phases[name] = run_phase(name, base=base, editor_credentials=(username, password), out=out)
+                if before is not None:
+                    after = varnish_counters(out)
+                    phases[name]["varnish"] = {name: after[name] - before[name] for name in after}
                 time.sleep(2)  # the last saves' purges and renders settle
     finally:
         server.terminate()

@@ -13,18 +13,22 @@ e.g. ``http://127.0.0.1:6081``; none: nothing to purge) and
 NEWSROOM_PURGE_TOKEN (a shared secret sent as X-Purge-Token; Varnish accepts
 purges from this machine without it, see varnish/default.vcl).
 
-Each kind of cache is a small class with a ``purge(keys)`` method, chosen by
+Each kind of cache is a small class with a ``purge(keys)`` method and a
+``repeat_after`` (seconds until the second purge, None for none), chosen by
 the URL's scheme in ``KINDS``: a CDN's purge API (Fastly's Surrogate-Key,
 Cloudflare's Cache-Tag, which the pages carry already) is one more class and
 one more scheme.
 
 The race. A reader's request that started rendering before the change
-committed can reach the cache after the purge, with the old page. Varnish
-closes it itself: default.vcl does not keep a response whose fetch started
-before the latest purge (vcl_backend_response), so nothing is purged twice.
-A cache that cannot tell (a CDN) sets ``repeat_after``: the same keys are
-purged once more that many seconds later, from a background timer, by when
-any render that read the old content has been delivered.
+committed can reach the cache after the purge, with the old page. So every
+cache is purged twice: at once, and again REPEAT_AFTER (0.5 s) later from a
+background timer, which drops any such page that arrived in between. A page
+that arrives later still must have been fetched for longer than that while
+the purge happened: varnish/default.vcl does not keep those (it knows when each
+fetch started and when the last purge came). A page the site renders from its
+own page cache is checked there too: one whose keys changed while it rendered
+goes out with s-maxage=0 (articles/caching/pages.py). Readers may thus see the
+old page for at most REPEAT_AFTER after the save, within the 1 s we promise.
 """
 
 import itertools
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT = 2  # seconds a cache has to answer; the editor's save waits for it
 BATCH = 200  # keys a request, well inside Varnish's 8 KiB header limit
+REPEAT_AFTER = 0.5  # seconds; varnish/default.vcl does not keep fetches that spanned a purge and took longer
 # No proxy from the environment: the caches are addressed directly.
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -47,7 +52,7 @@ opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class VarnishCache:
     """A Varnish running varnish/default.vcl: a PURGE request, the keys in its xkey-purge header."""
 
-    repeat_after = None  # default.vcl refuses to keep responses fetched before a purge
+    repeat_after = REPEAT_AFTER
 
     def __init__(self, url, *, token=""):
         self.url = url.rstrip("/") + "/"

@@ -420,8 +420,8 @@ def test_vcl_purges_only_from_this_machine_or_with_the_token(scripted):
     assert session().request("PURGE", f"{base}/", timeout=5).status_code == 400
 
 
-def test_vcl_does_not_keep_a_page_fetched_before_a_purge(scripted):
-    """The race: a render that began before a change committed arrives after the change's purge."""
+def test_vcl_does_not_keep_a_slow_page_fetched_across_a_purge(scripted):
+    """The race: a render that began before a change committed arrives after both of the change's purges."""
     backend, base = scripted
     backend.script["/slow"] = {"headers": PUBLIC, "delay": 1.0, "body": "old"}
     slow = threading.Thread(target=lambda: session().get(f"{base}/slow"))
@@ -434,6 +434,24 @@ def test_vcl_does_not_keep_a_page_fetched_before_a_purge(scripted):
     assert response.text == "new"
     assert response.headers["X-Cache"] == "MISS"
     assert session().get(f"{base}/slow").headers["X-Cache"] == "HIT"
+
+
+def test_the_second_purge_drops_a_quick_page_fetched_across_the_first(scripted, settings):
+    """The race, quicker: Varnish keeps the old page, and purge()'s second purge drops it within REPEAT_AFTER."""
+    backend, base = scripted
+    settings.NEWSROOM_PURGE_URLS = [base]
+    settings.NEWSROOM_PURGE_TOKEN = ""
+    backend.script["/quick"] = {"headers": PUBLIC, "delay": 0.3, "body": "old"}
+    quick = threading.Thread(target=lambda: session().get(f"{base}/quick"))
+    quick.start()
+    time.sleep(0.1)
+    backend.script["/quick"] = {"headers": PUBLIC, "body": "new"}
+    purged = time.monotonic()
+    purge_module.purge({"page-1"})
+    quick.join()
+    assert session().get(f"{base}/quick").text == "old"  # kept: it arrived after the first purge
+    time.sleep(max(0, purged + purge_module.REPEAT_AFTER + 0.2 - time.monotonic()))
+    assert session().get(f"{base}/quick").text == "new"
 
 
 # purge() itself ----------------------------------------------------------------------------------
