@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
 
 from ..models import (
@@ -150,20 +149,13 @@ TEASER_FIELDS = ("headline", "standfirst", "slug", "lead_image_id")
 
 def placement(pk):
     """An article's placement now, read from the database (None when it does not exist)."""
-    row = (
-        Article.objects.filter(pk=pk)
-        .annotate(
-            live=Exists(Article.objects.published().filter(pk=OuterRef("pk"))),
-            scheduled=Exists(Article.objects.scheduled().filter(pk=OuterRef("pk"))),
-        )
-        .values("live", "scheduled", "published_at", "section_id", *TEASER_FIELDS)
-        .first()
-    )
+    row = Article.objects.filter(pk=pk).values("status", "published_at", "section_id", *TEASER_FIELDS).first()
     if row is None:
         return None
+    state = Article(status=row["status"], published_at=row["published_at"])  # its is_live/is_scheduled
     return Placement(
-        is_live=row["live"],
-        is_scheduled=row["scheduled"],
+        is_live=state.is_live,
+        is_scheduled=state.is_scheduled,
         published_at=row["published_at"],
         section_id=row["section_id"],
         tag_ids=frozenset(TaggedArticle.objects.filter(content_object_id=pk).values_list("tag_id", flat=True)),
