@@ -15,7 +15,7 @@ PYTHON ?= $(shell bin/find-python)
 DEMO_ENV = NEWSROOM_DEMO=1 DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
-.PHONY: help run serve-demo serve serve-cached bench loadtest faulttest test test-fast lint format migrate check clean audit
+.PHONY: help run migrate serve serve-cached bench bench-images loadtest faulttest audit test lint format check clean
 
 help:
 	@echo "make run    set up and serve the demo newsroom on http://$(HOST):$(PORT)"
@@ -25,8 +25,12 @@ help:
 	@echo "make bench  benchmark with wrk at NS=\"1000 10000 100000\" articles (PEER=1: the Wagtail peer too)"
 	@echo "make loadtest  60 s of readers at 64 connections while an editor publishes; zero 5xx, changes visible in 1 s"
 	@echo "make faulttest restart PostgreSQL under load: 503 pages while it is down, back by itself (test machines only)"
+	@echo "make bench-images  photo benchmark: renditions of a 12-megapixel JPEG, article page weight on a phone"
 	@echo "make audit  Lighthouse on the demo site: accessibility, SEO, best practices 100, performance >= 95"
+	@echo "make migrate  apply the database migrations (DATABASE_URL, SQLite when unset)"
+	@echo "make check  Django's system checks and no missing migrations"
 	@echo "make lint   ruff check and format check"
+	@echo "make format ruff fix and format"
 	@echo "make clean  remove the virtualenv, the local database and generated files"
 
 $(VENV)/.installed: requirements.txt
@@ -113,7 +117,7 @@ bench-images: $(VENV)/.installed-dev
 	@mkdir -p var && rm -f var/bench-images.sqlite3*
 	DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DB) $(PY) manage.py loaddata demo -v0
-	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_images
+	DATABASE_URL=$(BENCH_DB) $(PY) bench/images.py
 	@rm -f var/bench-images.sqlite3*
 
 lint: $(VENV)/.installed-dev

@@ -5,11 +5,13 @@ from .html import EDITOR_EXTENSIONS, sanitize_html
 
 class SanitizedHTMLField(ProseEditorField):
     """
-    Rich text that is sanitized on its way into the database.
+    Rich text that is sanitized once on its way into the database.
 
-    Sanitizing in get_prep_value() covers every write: model forms, save(),
+    get_prep_value() sanitizes every write: model forms, save(),
     QuerySet.update(), bulk_create() and loaddata (which skips save() and
-    pre_save()).
+    pre_save()). A value that already went through sanitize_html() (the
+    admin's model validation, pre_save(), an importer) is marked so, and
+    passes the later steps of the same write untouched.
     """
 
     def __init__(self, *args, **kwargs):
@@ -18,16 +20,11 @@ class SanitizedHTMLField(ProseEditorField):
         super().__init__(*args, **kwargs)
 
     def pre_save(self, model_instance, add):
+        # The instance holds what was stored, as the editor's next read would show it.
         value = sanitize_html(getattr(model_instance, self.attname))
         setattr(model_instance, self.attname, value)
         return value
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
-        return sanitize_html(value) if isinstance(value, str) else value
-
-    def deconstruct(self):
-        name, _path, args, kwargs = super().deconstruct()
-        kwargs.pop("extensions", None)
-        kwargs.pop("sanitize", None)
-        return name, "django.db.models.TextField", args, kwargs
+        return str(sanitize_html(value)) if isinstance(value, str) else value

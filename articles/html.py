@@ -1,40 +1,20 @@
 """
-The one allowlist for article body HTML.
+Article body HTML: the editor's configuration and the sanitizer that follows it.
 
-The editor (django-prose-editor) is configured with the same elements, so what
-an editor can make is what survives; everything else is removed by nh3 whatever
-the way in: the admin, the ORM or a fixture.
+EDITOR_EXTENSIONS configures django-prose-editor, and the allowlist is the one
+django-prose-editor derives from those extensions (allowlist_from_extensions),
+so what an editor can make is what survives; everything else is removed by nh3
+whatever the way in: the admin, the ORM, a fixture or an import. HOUSE_RULES
+are the newsroom's deliberate differences from the derived allowlist.
 """
 
-import nh3
+import functools
 
-ALLOWED_TAGS = {
-    "p",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "a",
-    "strong",
-    "b",
-    "em",
-    "i",
-    "br",
-    "figure",
-    "figcaption",
-    "img",
-}
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "width", "height"},
-    "ol": {"start"},
-}
+import nh3
+from django_prose_editor.config import allowlist_from_extensions
+
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
-# The prose editor's extensions matching ALLOWED_TAGS.
 EDITOR_EXTENSIONS = {
     "Bold": True,
     "Italic": True,
@@ -51,17 +31,49 @@ EDITOR_EXTENSIONS = {
     "History": True,
 }
 
-_cleaner = nh3.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    url_schemes=URL_SCHEMES,
-    link_rel="noopener noreferrer",
-    strip_comments=True,
-)
+HOUSE_RULES = {
+    # Every link gets rel="noopener noreferrer" whatever was pasted, so rel itself is not kept.
+    "link_rel": "noopener noreferrer",
+    # <b> and <i> from wire copy and pasted HTML are kept (the editor reads them as bold and italic).
+    "extra_tags": {"b", "i"},
+    # What the editor writes for itself rather than for readers: the figure's default
+    # class="figure", the file picker's data-file (no picker is configured), the list-style dialog.
+    "dropped_attributes": {"a": {"rel"}, "figure": {"class"}, "img": {"data-file"}, "ol": {"type", "data-type"}},
+}
+
+
+def allowlist():
+    """nh3.Cleaner's arguments: django-prose-editor's allowlist for EDITOR_EXTENSIONS with HOUSE_RULES applied."""
+    allowed = allowlist_from_extensions(EDITOR_EXTENSIONS)
+    attributes = {
+        tag: names - HOUSE_RULES["dropped_attributes"].get(tag, set()) for tag, names in allowed["attributes"].items()
+    }
+    return {
+        **allowed,
+        "tags": allowed["tags"] | HOUSE_RULES["extra_tags"],
+        "attributes": {tag: names for tag, names in attributes.items() if names},
+        "link_rel": HOUSE_RULES["link_rel"],
+        "strip_comments": True,
+    }
+
+
+@functools.cache
+def cleaner():
+    return nh3.Cleaner(**allowlist())
+
+
+class SanitizedHTML(str):
+    """HTML that came out of sanitize_html(): a later write stores it as it is, without cleaning it again."""
+
+    __slots__ = ()
+
+
+def clean(html):
+    return cleaner().clean(html).strip()
 
 
 def sanitize_html(html):
-    """Return `html` with everything outside the allowlist removed."""
-    if not html:
-        return ""
-    return _cleaner.clean(html).strip()
+    """Return `html` with everything outside the allowlist removed (at once when it already was)."""
+    if isinstance(html, SanitizedHTML):
+        return html
+    return SanitizedHTML(clean(html) if html else "")

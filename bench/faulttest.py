@@ -37,6 +37,7 @@ down; 500s; connection errors; tracebacks in the gunicorn log; the time from
 by the end. Output: var/faulttest/<time>/ (gunicorn logs, requests.jsonl, results.json).
 """
 
+import contextlib
 import json
 import os
 import re
@@ -51,6 +52,9 @@ import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.servers import gunicorn  # noqa: E402  (needs ROOT on the path)
+
 N = int(os.environ.get("FAULTTEST_N") or 1000)
 WARMUP = float(os.environ.get("FAULTTEST_WARMUP") or 5)
 DOWN = float(os.environ.get("FAULTTEST_DOWN") or 5)
@@ -166,29 +170,6 @@ def client_loop(label, port, paths, offset, stop, recorder, kind="page"):
                 stop.wait(1.0)
 
 
-def start_server(label, port, env, out):
-    log_path = out / f"gunicorn-{label}.log"
-    handle = log_path.open("w")
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py",
-         "--control-socket", str(out / f"gunicorn-{label}.ctl"), "newsroom.wsgi"],
-        cwd=ROOT,
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "GUNICORN_ACCESS_LOG": ""},
-        stdout=subprocess.DEVNULL,
-        stderr=handle,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return server, handle, log_path
-        except requests.RequestException:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn ({label}) did not come up:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.25)
-
-
 def pg_ctl(cluster, action):
     version, name = cluster
     args = ["pg_ctlcluster", version, name, action] + (["-m", "fast"] if action == "stop" else [])
@@ -205,14 +186,6 @@ def first_connection(url, accepting, stop):
                 return
         except psycopg.OperationalError:
             time.sleep(0.02)
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def analyse(rows, label, t_stop, t_back):
@@ -282,10 +255,13 @@ def main():
     stop = threading.Event()
     threads = []
     pg_stopped = False
+    running = contextlib.ExitStack()
     try:
         for label, env in variants.items():
-            port = free_port()
-            servers[label] = (port, *start_server(label, port, env, out))
+            log_path = out / f"gunicorn-{label}.log"
+            server_env = {**env, "WEB_CONCURRENCY": "2", "GUNICORN_ACCESS_LOG": ""}
+            port = running.enter_context(gunicorn(server_env, log_path=log_path, timeout=60, stop_timeout=30))
+            servers[label] = (port, log_path)
         for label, (port, *_) in servers.items():  # never restart PostgreSQL for a broken page list
             for path in paths:
                 status = requests.get(f"http://127.0.0.1:{port}{path}", timeout=30).status_code
@@ -328,13 +304,7 @@ def main():
         stop.set()
         for thread in threads:
             thread.join(timeout=40)
-        for _, server, handle, _ in servers.values():
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            handle.close()
+        running.close()
 
     rows = recorder.rows
     with (out / "requests.jsonl").open("w") as f:
@@ -352,7 +322,7 @@ def main():
         "servers": {},
     }
     ok = True
-    for label, (_, _, _, log_path) in servers.items():
+    for label, (_, log_path) in servers.items():
         text = log_path.read_text()
         summary = analyse(rows, label, t_stop, t_back)
         summary["tracebacks_in_log"] = text.count("Traceback")

@@ -78,6 +78,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import servers  # noqa: E402  (needs ROOT on the path)
 
 SECONDS = int(os.environ.get("LOADTEST_SECONDS") or 60)
 CONNECTIONS = int(os.environ.get("LOADTEST_CONNECTIONS") or 64)
@@ -441,19 +442,6 @@ def ensure_wrk():
         raise SystemExit("wrk is missing: sudo apt-get install wrk")
 
 
-def wait_healthy(server, log_path, seconds=60):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if requests.get(f"{BASE}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn did not come up:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.25)
-
-
 def ms(seconds):
     return "–" if seconds is None else f"{seconds * 1000:.0f} ms"
 
@@ -655,25 +643,11 @@ def main():
     connections.close_all()
 
     log_path = out / "gunicorn.log"
-    server_log = log_path.open("w")
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            *("-c", "gunicorn.conf.py", "--control-socket", str(out / "gunicorn.ctl"), "newsroom.wsgi"),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "GUNICORN_BIND": f"127.0.0.1:{PORT}",
-            "GUNICORN_ACCESS_LOG": "",
-            "GUNICORN_LOG_LEVEL": "info",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=server_log,
-    )
+    server_env = {**os.environ, "GUNICORN_ACCESS_LOG": "", "GUNICORN_LOG_LEVEL": "info"}
     phases = {}
+    stack = contextlib.ExitStack()
     try:
-        wait_healthy(server, log_path)
+        stack.enter_context(servers.gunicorn(server_env, log_path=log_path, port=PORT, timeout=60, stop_timeout=30))
         workers = len(re.findall(r"Booting worker", log_path.read_text()))
         for kind, paths in urls.items():  # every kind of page answers before the load starts
             status = requests.get(f"{BASE}{paths[0]}", timeout=30).status_code
@@ -696,12 +670,7 @@ def main():
                     phases[name]["varnish"] = {name: after[name] - before[name] for name in after}
                 time.sleep(2)  # the last saves' purges and renders settle
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
+        stack.close()
         retire_editor(username)
         connections.close_all()
         if env.get("REDIS_URL"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from articles.chromium import CHROMIUM, CHROMIUM_ARGS
+from .chromium import CHROMIUM, CHROMIUM_ARGS
 
 # Playwright's sync API runs an event loop in this thread; the ORM must still
 # be usable from the test itself.

@@ -6,50 +6,59 @@ from ..urlmemo import reverse_memo
 from .base import NaturalKeyManager
 
 
-class Section(models.Model):
-    natural_key_lookups = ["slug"]
+class NamedPage(models.Model):
+    """
+    What a section and an author share: a name, a unique slug that is both its
+    page's URL (the route `url_name`) and its natural key in fixtures, and a
+    short text for that page (the field `text_field`).
 
+    Each model declares its own name, slug and text fields: their lengths,
+    uniqueness and help texts differ, and the migrations pin them.
+    """
+
+    natural_key_lookups = ["slug"]
+    url_name = None
+    text_field = None
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse_memo(self.url_name, slug=self.slug)
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def text(self):
+        """The section's description or the author's bio."""
+        return getattr(self, self.text_field)
+
+
+class Section(NamedPage):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(
         blank=True, help_text="One or two sentences shown on the section page and in search results."
     )
 
-    objects = NaturalKeyManager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse_memo("articles:section", slug=self.slug)
-
-    def natural_key(self):
-        return (self.slug,)
+    url_name = "articles:section"
+    text_field = "description"
 
 
-class Author(models.Model):
-    natural_key_lookups = ["slug"]
-
+class Author(NamedPage):
     name = models.CharField(max_length=150)
     slug = models.SlugField(max_length=150, unique=True)
     bio = models.TextField(blank=True, help_text="Plain text, shown on the author's page.")
 
-    objects = NaturalKeyManager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse_memo("articles:author", slug=self.slug)
-
-    def natural_key(self):
-        return (self.slug,)
+    url_name = "articles:author"
+    text_field = "bio"
 
 
 class Tag(TagBase):

@@ -1,15 +1,14 @@
 """
 Real app servers for tests: gunicorn processes with production settings on a
 database of the engine under test (a fresh SQLite file, or a fresh PostgreSQL
-database next to the test database, dropped afterwards).
+database next to the test database, dropped afterwards). Starting and stopping
+them is bench/servers.py's, shared with the load and fault tests.
 """
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -17,13 +16,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from bench import servers
+from bench.servers import free_port
+
 ROOT = Path(settings.BASE_DIR)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def on_postgresql():
@@ -113,28 +109,5 @@ def gunicorn(tmp_path, env, *, workers=1, ready="/healthz"):
     """A gunicorn on a free port, serving newsroom.wsgi with `env`; yields (port, log path)."""
     port = free_port()
     log_path = tmp_path / f"gunicorn-{port}.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-             "-w", str(workers), "--control-socket", str(tmp_path / f"gunicorn-{port}.ctl"), "newsroom.wsgi"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if fetch(port, ready, timeout=5)[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert server.poll() is None, f"the server exited:\n{log_path.read_text()}"
-                assert time.monotonic() < deadline, f"the server did not start:\n{log_path.read_text()}"
-                time.sleep(0.2)
-            yield port, log_path
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with servers.gunicorn(env, log_path=log_path, port=port, workers=workers, ready=ready):
+        yield port, log_path

@@ -454,6 +454,39 @@ def test_loaddata_sanitizes_the_body(tmp_path):
     assert_no_unsafe_markup(article.body)
 
 
+def test_every_way_in_sanitizes_the_body_once(tmp_path):
+    """One nh3 pass a body written, not one in validation, pre_save() and get_prep_value() each."""
+    from articles import html
+
+    def passes(write):
+        with patch.object(html, "clean", wraps=html.clean) as clean:
+            write()
+        return clean.call_count
+
+    article = make_article()
+    now = timezone.now()
+
+    def validate_and_save():  # what the admin's model form does
+        article.body = DIRTY_BODY
+        article.full_clean()
+        article.save()
+
+    fixture = [{"model": "articles.article", "fields": {"headline": "F", "slug": "f", "body": DIRTY_BODY}}]
+    assert passes(validate_and_save) == 1
+    assert passes(lambda: make_article(body=DIRTY_BODY)) == 1
+    assert passes(lambda: Article.objects.filter(pk=article.pk).update(body=DIRTY_BODY)) == 1
+    assert (
+        passes(
+            lambda: Article.objects.bulk_create(
+                [Article(headline=n, slug=n, body=DIRTY_BODY, published_at=now) for n in ("a", "b")]
+            )
+        )
+        == 2
+    )
+    assert passes(lambda: call_command("loaddata", write_fixture(tmp_path, fixture), verbosity=0)) == 1
+    assert set(Article.objects.values_list("body", flat=True)) == {CLEAN_BODY}
+
+
 def test_loaddata_without_pk_updates_the_article_with_that_natural_key(tmp_path):
     article = make_article(slug="from-a-fixture", headline="Before")
     fields = {
