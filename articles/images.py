@@ -1,14 +1,7 @@
 """
-Photos: checking uploads, cleaning them, and making renditions. Pillow does the
-image work; Django's storage API does the files (so S3-compatible storage works
-unchanged).
-
-- prepare_upload() judges an upload by its content and returns a clean copy:
-  EXIF orientation applied, every piece of metadata dropped except the colour
-  profile, named by its SHA-256. Anything wrong raises a ValidationError an
-  editor can act on, before anything is stored.
-- ensure_renditions() makes the missing or stale renditions of one image and
-  records them as Rendition rows; pages are rendered from those rows alone.
+Photos: prepare_upload() judges an upload by its content and returns a clean,
+metadata-free copy named by its SHA-256; ensure_renditions() makes the missing
+or stale renditions of one image as Rendition rows. See docs/photos.md.
 """
 
 import hashlib

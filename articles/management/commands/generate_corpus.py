@@ -1,17 +1,7 @@
 """
-Fill the database with a realistic news corpus for benchmarks and load tests.
-
-    python manage.py generate_corpus 100000 --seed 1
-
-N published articles shaped like real news (headline, standfirst, ~800 words in
-6-8 paragraphs, a section, one or two authors, 3-5 tags from a pool of 300 with a
-Zipf-like skew so the busiest tag is on ~30% of articles, 3 curated related
-articles, publication times over five years with some exact ties), plus about
-2% drafts and 1% scheduled articles. The same seed gives the same corpus.
-
-Rows go in with bulk_create in batches; the body HTML is generated already in
-the shape the sanitizer returns, so passing through it (get_prep_value) is
-cheap and leaves it unchanged.
+Fill the database with a realistic news corpus for benchmarks and load tests:
+`generate_corpus 100000 --seed 1`. Same seed, same corpus; bulk inserts of
+already-clean HTML keep 100,000 articles to about 90 s. See docs/performance.md.
 """
 
 import random

@@ -1,13 +1,7 @@
 """
-manage.py import_article PATH... turns wire and web text pages into draft articles.
-
-A page is UTF-8 text: the headline on its first non-empty line, the standfirst
-on the next, then body paragraphs separated by blank lines, and optionally, at
-the very end, "Previous article<title>" and "Next article<title>" lines (the
-label may be glued to the title, as when copied from a web page).
-
-Publishing is an operator's decision: only --publish-at publishes, and whoever
-can run manage.py already holds every right the admin grants.
+manage.py import_article PATH... turns wire and web text pages into draft articles
+(the page format is in docs/editors.md). Only --publish-at publishes: whoever can
+run manage.py already holds every right the admin grants.
 """
 
 import re
