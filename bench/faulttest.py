@@ -1,40 +1,7 @@
 """
-`make faulttest`: restart PostgreSQL for real while gunicorn serves under load, and
-check that the site answers a clean 503 page while the database is down and
-recovers by itself once it is back, without restarting gunicorn.
-
-Every client of that PostgreSQL loses its connections while it is down: run it
-on a test machine, as root (or a user allowed to run pg_ctlcluster).
-
-    make faulttest
-    make faulttest FAULTTEST_DOWN=10 DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom_faulttest
-
-Database: DATABASE_URL when it is PostgreSQL, else
-postgres://postgres@127.0.0.1:5432/newsroom_faulttest; created when missing,
-migrated, and filled with generate_corpus FAULTTEST_N (1000) when empty. The
-cluster to restart is the one listening on its port (pg_lsclusters), or
-FAULTTEST_CLUSTER="15/main".
-
-Servers: two gunicorns (production settings, DEBUG off, 2 workers each, no page
-cache, so every page needs the database) on that database: "kept" keeps one
-health-checked connection per worker (CONN_MAX_AGE), "pool" uses psycopg's
-pool (DJANGO_DB_POOL=1, DJANGO_DB_POOL_TIMEOUT=FAULTTEST_POOL_TIMEOUT, 2 s).
-
-Load: FAULTTEST_CLIENTS (4) threads per server GET a mix of home, section and
-article pages back to back, and a "load balancer" asks /healthz every second.
-
-Timeline: FAULTTEST_WARMUP (5 s) of load; `pg_ctlcluster VER NAME stop -m fast`
-(once no other database has a session in a query or a transaction, waiting up
-to FAULTTEST_QUIET_WAIT, 120 s, so other test runs are not cut mid-test);
-FAULTTEST_DOWN (5 s) down; `pg_ctlcluster VER NAME start`; "back" is when a
-probe first connects again (pg_ctlcluster returns later); FAULTTEST_AFTER (15 s)
-of load.
-
-Report per server: answers by status before, while down and after; 503s while
-down; 500s; connection errors; tracebacks in the gunicorn log; the time from
-"back" to the first 200 and to the last non-200. The exit status is 1 on any
-500, connection error or traceback, or if a server is not answering 200 again
-by the end. Output: var/faulttest/<time>/ (gunicorn logs, requests.jsonl, results.json).
+`make faulttest`: restarts the local PostgreSQL while readers load the site, and
+checks that readers get 503 pages (not 500s) while it is down and that the site
+recovers by itself. Test machines only. Details: docs/performance.md ("make faulttest").
 """
 
 import contextlib

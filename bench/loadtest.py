@@ -1,58 +1,11 @@
 """
-`make loadtest`: readers and an editor at the same time, against gunicorn with
-production settings (DEBUG off, as bench/run.sh serves it), and through
-Varnish in front of it (varnish/default.vcl), in one run.
+`make loadtest`: readers and an editor at the same time, through gunicorn and
+through Varnish, in one run (phases LOADTEST_PHASES=readers,editor,varnish).
 
-    make loadtest                                    # 3 phases of 60 s, 64 connections, SQLite, Redis page cache
-    make loadtest LOADTEST_SECONDS=20
-    make loadtest LOADTEST_PHASES=readers,editor     # without Varnish
-
-Phases (LOADTEST_PHASES, comma-separated, default all three, in this order),
-on the same server and database:
-  readers   readers only, on gunicorn
-  editor    readers and the editor, on gunicorn
-  varnish   readers and the editor, both through Varnish (LOADTEST_VARNISH_PORT, 8767)
-When the varnish phase runs, Varnish is started with gunicorn and every save
-purges it (NEWSROOM_PURGE_URLS), in every phase, as in production.
-    make loadtest REDIS_URL=                         # no Redis: local-memory cache, page cache off
-    make loadtest DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom_loadtest
-
-Readers: wrk (bench/loadtest.lua), LOADTEST_CONNECTIONS (64) connections for
-LOADTEST_SECONDS (60), each request a random path from a weighted mix: article
-pages, home and its page 2, sections, tags, authors, search and feeds.
-
-Editor: at the same time, about once a second, a user created for the run
-changes the headline of an article on the home page, or publishes a draft
-(status, publication time now and a new headline), through the admin over HTTP:
-the login form, then the change form as a browser posts it (every field, the
-inlines' management forms, the edit-conflict version). After each save it polls
-the article and the home page, anonymously and in parallel, until they show
-the change. "Visible after" is the time from the save's response to the
-sending of the first request that showed it: 0 when the first request after
-the save already did, so it is the window in which a reader could still get
-the old page. The round trip (until that response arrived) is reported too.
-
-Database: DATABASE_URL if set (migrated, and filled with generate_corpus
-LOADTEST_N when it has no articles; the editor's changes stay in it, so point
-it at a scratch database). Otherwise a copy of var/bench/db-N.sqlite3 (the
-benchmark's corpus, N = LOADTEST_N = 10000), or of var/loadtest/corpus-N.sqlite3,
-built once when there is no benchmark corpus.
-
-Cache: REDIS_URL, default redis://127.0.0.1:6379/8 with a key prefix of its
-own (removed afterwards) and the page cache on, as in production. REDIS_URL
-empty: the local-memory cache, page cache off.
-
-Targets (the exit status is 1 when one is missed): in every phase no 5xx, no
-connection errors, no 4xx (a broken URL mix); with the editor, every change
-saved and visible within LOADTEST_VISIBLE_TARGET (1 s) to the readers of that
-phase, and the save (form GET + POST) under 1 s at the median; no traceback in
-the server's log. Against the readers-only phase: with the editor, readers'
-throughput >= 70% and p99 <= 2x; through Varnish with the editor, throughput
->= 5x.
-
-Also: LOADTEST_PORT (8766), LOADTEST_THREADS (wrk threads, 2), WEB_CONCURRENCY
-(gunicorn workers, default gunicorn.conf.py's). Output: var/loadtest/<time>/
-(urls.txt, gunicorn.log, editor-<phase>.jsonl, wrk-<phase>.out, varnishd/, results.json).
+wrk readers on a weighted mix of public pages while an editor changes articles
+through the admin over HTTP; the run fails (exit 1) on a 5xx, a connection
+error, a change not visible within 1 s, a slow save, or a missed throughput
+target. Options, targets and output: docs/performance.md ("make loadtest").
 """
 
 import contextlib

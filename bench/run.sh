@@ -6,7 +6,7 @@
 #                               kept between runs and rebuilt when the generator or migrations change)
 #      REPS=5 DURATION=10 WARMUP=3 CONC=4 THREADS=1   wrk: interleaved reps, seconds, connections
 #      PORT=8764  SCENARIOS="article mix home section tag search static"
-#      PEER=1     also run the Wagtail peer (../shared/bench/wagtail_peer, scratch in PEER_ROOT=/tmp/peerbench)
+#      PEER=1     also run the Wagtail peer site found in PEER_DIR (its setup.sh and run.sh; scratch in PEER_ROOT=/tmp/peerbench)
 #                 at each N with the same wrk settings (its setup takes ~7 min at 10,000 articles)
 #      MODES="raw cached"  raw: nothing cached (no page cache, no Redis); cached: the page cache on (Redis)
 # Writes var/bench/runs/<time>/N<N>/{prepare.json,runs.jsonl,queries_*.sql,raw/},
@@ -19,9 +19,13 @@ NS="${NS:-1000 10000 100000}"
 REPS="${REPS:-5}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-3}" CONC="${CONC:-4}" THREADS="${THREADS:-1}"
 PORT="${PORT:-8764}"
 SCENARIOS="${SCENARIOS:-article mix home section tag search static}"
-PEER_DIR="${PEER_DIR:-$(cd "$ROOT/.." && pwd)/shared/bench/wagtail_peer}"
+PEER_DIR="${PEER_DIR:-}"
 PEER_ROOT="${PEER_ROOT:-/tmp/peerbench}"
 WITH_PEER="${PEER:-0}"
+if [ "$WITH_PEER" = 1 ] && [ ! -x "$PEER_DIR/setup.sh" ]; then
+  echo "PEER=1 needs PEER_DIR: the folder of the peer site, with its setup.sh and run.sh (docs/development.md)" >&2
+  exit 2
+fi
 unset PEER
 MODES="${MODES:-raw cached}"
 # Redis for the cached modes, each run under its own key prefix (started here if it is not running).

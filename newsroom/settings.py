@@ -11,7 +11,7 @@ default, so a fresh checkout runs on SQLite with nothing set:
     DJANGO_TIME_ZONE        the newsroom's time zone, used for article dates (default UTC)
     DATABASE_URL            e.g. postgres://user@127.0.0.1:5432/newsroom (default: SQLite file)
     REDIS_URL               e.g. redis://127.0.0.1:6379/0 (default: local memory cache)
-    NEWSROOM_CACHE_PAGES    "0" turns the anonymous page cache off (articles/caching.py); NEWSROOM_CACHE_SECONDS (300)
+    NEWSROOM_CACHE_PAGES    "0" turns the anonymous page cache off (docs/caching.md); NEWSROOM_CACHE_SECONDS (300)
     NEWSROOM_PURGE_URLS     HTTP caches in front to purge by key (Varnish: http://127.0.0.1:6081); NEWSROOM_PURGE_TOKEN
     NEWSROOM_CACHE_KEY_PREFIX  prefix of the cache's Redis keys (default none)
     DJANGO_DB_POOL          "1": psycopg's connection pool on PostgreSQL (DJANGO_DB_POOL_MIN/MAX, default 2/10;
@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Anonymous readers' cached pages, answered before the middleware below (articles/caching.py).
+    # Anonymous readers' cached pages, answered before the middleware below (articles/caching/pages.py).
     "articles.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

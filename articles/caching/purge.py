@@ -1,34 +1,9 @@
 """
-Purging the HTTP caches in front of the site (Varnish now, a CDN later).
-
-The cache layer calls ``purge(keys)`` once a change has committed, with the
-dependency keys of every page the change can show on (``article-12``,
-``home``, ...); each cache in NEWSROOM_PURGE_URLS then drops the pages
-carrying any of those keys. A cache that cannot be reached is logged, never
-raised: the editor's save has committed, and the pages expire by themselves
-(their s-maxage).
-
-Settings: NEWSROOM_PURGE_URLS (a list, or comma-separated, of cache base URLs,
-e.g. ``http://127.0.0.1:6081``; none: nothing to purge) and
-NEWSROOM_PURGE_TOKEN (a shared secret sent as X-Purge-Token; Varnish accepts
-purges from this machine without it, see varnish/default.vcl).
-
-Each kind of cache is a small class with a ``purge(keys)`` method and a
-``repeat_after`` (seconds until the second purge, None for none), chosen by
-the URL's scheme in ``KINDS``: a CDN's purge API (Fastly's Surrogate-Key,
-Cloudflare's Cache-Tag, which the pages carry already) is one more class and
-one more scheme.
-
-The race. A reader's request that started rendering before the change
-committed can reach the cache after the purge, with the old page. So every
-cache is purged twice: at once, and again REPEAT_AFTER (0.5 s) later from a
-background timer, which drops any such page that arrived in between. A page
-that arrives later still must have been fetched for longer than that while
-the purge happened: varnish/default.vcl does not keep those (it knows when each
-fetch started and when the last purge came). A page the site renders from its
-own page cache is checked there too: one whose keys changed while it rendered
-goes out with s-maxage=0 (articles/caching/pages.py). Readers may thus see the
-old page for at most REPEAT_AFTER after the save, within the 1 s we promise.
+Purging the HTTP caches in front of the site (NEWSROOM_PURGE_URLS: Varnish now;
+a CDN's purge API is one more class in KINDS). `purge(keys)` runs once a change
+has committed; a cache that cannot be reached is logged, never raised into the
+editor's save. Each purge is sent twice, the second 0.5 s later, and the VCL
+refuses slow fetches that spanned a purge: docs/varnish.md explains the race.
 """
 
 import itertools

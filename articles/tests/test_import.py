@@ -18,7 +18,7 @@ from .factories import make_article
 
 pytestmark = pytest.mark.django_db
 
-# A copy of ../shared/seed/article-page.txt (public content the demo ships too).
+# The article page the product was designed from (public content the demo ships too).
 SEED = Path(__file__).parent / "data" / "article-page.txt"
 SEED_SLUG = "mali-receives-helicopters-and-weapons-from-russia"
 SEED_HEADLINE = "Mali receives helicopters and weapons from Russia"
