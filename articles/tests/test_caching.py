@@ -5,13 +5,7 @@ that show it at once (across two server processes sharing one Redis too), and
 leaves the pages that do not show it cached.
 """
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -34,6 +28,7 @@ from articles.models import Article, Correction, Related
 from articles.services import publish_articles, unpublish_articles
 
 from .factories import make_article, make_author, make_image, make_section
+from .servers import fetch, free_port, gunicorn, manage, server_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.page_cache]
 
@@ -549,19 +544,14 @@ def test_the_clock_survives_a_lost_key():
 # Two server processes sharing one Redis ---------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def strip_nonce(page):
     return re.sub(r'nonce="[^"]*"', "", page)
 
 
-def fetch(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
-        return response.read().decode()
+def page_text(port, path):
+    status, _, body = fetch(port, path, timeout=10)
+    assert status == 200, (path, status)
+    return body
 
 
 @pytest.mark.django_db(False)
@@ -573,96 +563,37 @@ def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path, server_database
     client = redis.Redis.from_url(redis_url)
     # Redis must run at 127.0.0.1:6379 (.ci/run starts it when it is not).
     assert client.ping()
-    env = {
-        **os.environ,
-        # One database for both: a SQLite file, or a PostgreSQL database when the tests run on PostgreSQL.
-        "DATABASE_URL": server_database,
-        "REDIS_URL": redis_url,
-        "NEWSROOM_CACHE_KEY_PREFIX": prefix,
-        "NEWSROOM_CACHE_PAGES": "1",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_HTTPS": "0",
-        "DJANGO_SECRET_KEY": "two-servers-test-only",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_LOG_LEVEL": "ERROR",
-        "NEWSROOM_SERVE_MEDIA": "0",
-        # DEBUG off serves hashed static files from a manifest, which collectstatic writes.
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-
-    manage("migrate", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
-    manage("loaddata", "demo", "-v0")
+    # One database for both: a SQLite file, or a PostgreSQL database when the tests run on PostgreSQL.
+    env = server_env(
+        tmp_path, server_database, REDIS_URL=redis_url, NEWSROOM_CACHE_KEY_PREFIX=prefix, NEWSROOM_CACHE_PAGES="1"
+    )
+    manage(env, "migrate", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "loaddata", "demo", "-v0")
     script = (
         "from articles.models import Article; a = Article.objects.published().newest_first().first(); "
-        "print('URL', a.pk, a.get_absolute_url(), a.get_previous_published().get_absolute_url())"
+        "p, _ = a.get_previous_and_next_published(); print('URL', a.pk, a.get_absolute_url(), p.get_absolute_url())"
     )
-    _, pk, url, previous_url = manage("shell", "-c", script).strip().splitlines()[-1].split()
-
-    servers, logs = [], []
+    _, pk, url, previous_url = manage(env, "shell", "-c", script).strip().splitlines()[-1].split()
     try:
-        ports = [free_port(), free_port()]
         # Both cache pages, in Redis and in each worker's own memory.
-        for port, pages_cached in zip(ports, ("1", "1"), strict=True):
-            logs.append((tmp_path / f"gunicorn-{port}.log").open("w"))
-            servers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1",
-                     "--control-socket", str(tmp_path / f"gunicorn-{port}.ctl"), "newsroom.wsgi"],
-                    cwd=ROOT, env={**env, "GUNICORN_ACCESS_LOG": "", "NEWSROOM_CACHE_PAGES": pages_cached},
-                    stdout=subprocess.DEVNULL, stderr=logs[-1],
-                )
-            )  # fmt: skip
-        deadline = time.monotonic() + 30
-        for port in ports:
-            while True:
-                try:
-                    fetch(port, "/healthz")
-                    break
-                except OSError:
-                    log = (tmp_path / f"gunicorn-{port}.log").read_text()
-                    assert time.monotonic() < deadline, f"the server did not start:\n{log}"
-                    time.sleep(0.2)
+        with gunicorn(tmp_path, env) as (a, _), gunicorn(tmp_path, env) as (b, _):
+            before = page_text(a, url)
+            assert strip_nonce(page_text(a, url)) == strip_nonce(before)  # served from the shared cache now
+            assert any(client.scan_iter(f"{prefix}:*page*")), "nothing was cached in Redis"
+            for path in ("/", previous_url):  # B keeps its copies: the home page, the neighbour's "next" link
+                assert "Edited through another process" not in page_text(b, path)
+                assert "Edited through another process" not in page_text(b, path)
 
-        a, b = ports
-        before = fetch(a, url)
-        assert strip_nonce(fetch(a, url)) == strip_nonce(before)  # served from the shared cache now
-        assert any(client.scan_iter(f"{prefix}:*page*")), "nothing was cached in Redis"
-        for path in ("/", previous_url):  # B keeps its copies: the home page, the neighbour's "next" link
-            assert "Edited through another process" not in fetch(b, path)
-            assert "Edited through another process" not in fetch(b, path)
-
-        edit = (
-            f"from articles.models import Article; a = Article.objects.get(pk={pk}); "
-            "a.headline = 'Edited through another process'; a.save()"
-        )
-        manage("shell", "-c", edit)
-        assert "Edited through another process" in fetch(a, url)
-        assert "Edited through another process" in fetch(b, "/")
-        assert "Edited through another process" in fetch(b, previous_url)
+            edit = (
+                f"from articles.models import Article; a = Article.objects.get(pk={pk}); "
+                "a.headline = 'Edited through another process'; a.save()"
+            )
+            manage(env, "shell", "-c", edit)
+            assert "Edited through another process" in page_text(a, url)
+            assert "Edited through another process" in page_text(b, "/")
+            assert "Edited through another process" in page_text(b, previous_url)
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        for log in logs:
-            log.close()
         keys = list(client.scan_iter(f"{prefix}:*"))
         if keys:
             client.delete(*keys)
