@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.views.generic import (
     ArchiveIndexView,
@@ -171,11 +172,38 @@ class ArticleDetailView(DetailView):
         return super().get_context_data(
             updates=updates,
             corrections=corrections,
-            links=article.get_links(scoped_articles),
+            links=ArticleLinks(article, scoped_articles),
             nav_scope=nav_scope,
             nav_scope_param=nav_scope_param,
             **kwargs,
         )
+
+
+class ArticleLinks:
+    """
+    An article's previous/next and related articles, queried only when the page
+    renders them.
+    """
+
+    def __init__(self, article, scope=None):
+        self.article = article
+        self.scope = scope
+
+    @cached_property
+    def _neighbours(self):
+        return self.article.get_previous_and_next_published(self.scope)
+
+    @property
+    def previous(self):
+        return self._neighbours[0]
+
+    @property
+    def next(self):
+        return self._neighbours[1]
+
+    @cached_property
+    def related(self):
+        return self.article.get_related_articles()
 
 
 class ArchiveMixin(PublishedArticlesMixin):

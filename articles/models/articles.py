@@ -1,9 +1,8 @@
 from datetime import timedelta
-from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, models
-from django.db.models import F, Prefetch, Q
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.text import Truncator
 from taggit.managers import TaggableManager
@@ -189,100 +188,115 @@ class Article(models.Model):
         updates = [note for note in notes if note.kind == note.Kind.UPDATE]
         return updates, [note for note in notes if note.kind != note.Kind.UPDATE]
 
-    def get_links(self, scope=None, *, related=RELATED_ARTICLES_COUNT):
-        """
-        ArticleLinks(previous, next, related) for this article's page, in one query.
-
-        previous and next: the published articles immediately older and newer,
-        by (published_at, id), within `scope` (a queryset of articles, e.g. one
-        tag's) when given. related: up to `related` articles, the editor's
-        curated links in position order, then the published articles sharing the
-        most tags (most recent first on ties) among the best RELATED_CANDIDATES
-        of the RELATED_WINDOW articles written before and after this one (a busy
-        tag is on thousands of articles: the window keeps the cost the same at
-        any size of archive).
-
-        Written in SQL because building these four parts with the ORM took more
-        CPU than the rest of the article page together (14 ms of 35 ms at 10,000
-        articles; the SQL runs in 1.4 ms). The links are teasers: no body.
-        """
-        prepare = Article._meta.get_field("published_at").get_db_prep_value
-        at = prepare(self.published_at, connection)
-        # ArticleQuerySet.published(), for the article table as `a` (test_models pins the two together).
-        live = "a.status = %s AND a.published_at <= %s"
-        live_params = [self.Status.PUBLISHED, prepare(timezone.now(), connection)]
-        # The same for articles found by id: as a condition on the row, SQLite (without statistics
-        # unless ANALYZE runs) would walk the whole (status, published_at) index instead.
-        live_by_id = (
-            "EXISTS (SELECT 1 FROM articles_article p WHERE p.id = a.id AND p.status = %s AND p.published_at <= %s)"
+    @property
+    def _older_than_me(self):
+        # The first term is implied by the second; it gives the database a range on the
+        # (status, published_at, id) index to start from (PostgreSQL cannot derive it from the OR).
+        return Q(published_at__lte=self.published_at) & (
+            Q(published_at__lt=self.published_at) | Q(published_at=self.published_at, id__lt=self.id)
         )
-        in_scope, scope_params = "", []
-        if scope is not None:
-            scope_sql, scope_params = scope.values("pk").query.sql_with_params()
-            in_scope = f"AND a.id IN ({scope_sql})"
-        columns = "a.id, a.headline, a.slug, a.standfirst, a.published_at"
-        parts = [
-            f"""SELECT {columns}, 0 AS rank, 'previous' AS link FROM articles_article a
-            WHERE {live} {in_scope} AND a.published_at <= %s AND (a.published_at < %s OR a.id < %s)
-            ORDER BY a.published_at DESC, a.id DESC LIMIT 1""",
-            f"""SELECT {columns}, 0 AS rank, 'next' AS link FROM articles_article a
-            WHERE {live} {in_scope} AND a.published_at >= %s AND (a.published_at > %s OR a.id > %s)
-            ORDER BY a.published_at, a.id LIMIT 1""",
-        ]
-        params = [*live_params, *scope_params, at, at, self.pk] * 2
-        if related:
-            curated = f"""SELECT {columns}, r.position AS rank FROM articles_related r
-                JOIN articles_article a ON a.id = r.related_article_id WHERE r.article_id = %s AND {live_by_id}"""
-            parts.append(
-                f"""SELECT curated.*, 'curated' AS link FROM ({curated}) curated
-                ORDER BY curated.rank, curated.id LIMIT %s"""
-            )
-            params += [self.pk, *live_params, related]
-            parts.append(
-                f"""SELECT {columns}, candidates.shared AS rank, 'tagged' AS link FROM (
-                    SELECT t.content_object_id AS id, COUNT(*) AS shared FROM articles_taggedarticle t
-                    WHERE t.tag_id IN (SELECT tag_id FROM articles_taggedarticle WHERE content_object_id = %s)
-                    AND t.content_object_id BETWEEN %s AND %s AND t.content_object_id <> %s
-                    AND t.content_object_id NOT IN (SELECT curated.id FROM ({curated}) curated)
-                    GROUP BY t.content_object_id ORDER BY shared DESC, t.content_object_id DESC LIMIT %s
-                ) candidates JOIN articles_article a ON a.id = candidates.id
-                WHERE {live_by_id} ORDER BY candidates.shared DESC, a.published_at DESC, a.id DESC LIMIT %s"""
-            )
-            params += [self.pk, self.pk - RELATED_WINDOW, self.pk + RELATED_WINDOW, self.pk]
-            params += [self.pk, *live_params, RELATED_CANDIDATES, *live_params, related]
-        sql = " UNION ALL ".join(f"SELECT * FROM ({part}) part{number}" for number, part in enumerate(parts))
-        found = {"previous": None, "next": None, "curated": [], "tagged": []}
-        for article in Article.objects.raw(sql, params):
-            if article.link in ("previous", "next"):
-                found[article.link] = article
-            else:
-                found[article.link].append(article)
-        found["curated"].sort(key=lambda article: (article.rank, article.pk))
-        found["tagged"].sort(key=lambda article: (-article.rank, -article.published_at.timestamp(), -article.pk))
-        return ArticleLinks(found["previous"], found["next"], (found["curated"] + found["tagged"])[:related])
+
+    @property
+    def _newer_than_me(self):
+        return Q(published_at__gte=self.published_at) & (
+            Q(published_at__gt=self.published_at) | Q(published_at=self.published_at, id__gt=self.id)
+        )
 
     def get_previous_and_next_published(self, scope=None):
-        """(previous, next) published articles, within `scope` (a queryset of articles) when given."""
-        links = self.get_links(scope, related=0)
-        return links.previous, links.next
+        """
+        (previous, next) as get_previous_published() and get_next_published()
+        return them, in one query: each side is an index-served subquery.
+        """
+        articles = (Article.objects.all() if scope is None else scope).published()
+        older = articles.filter(self._older_than_me).order_by("-published_at", "-id").values("pk")[:1]
+        newer = articles.filter(self._newer_than_me).order_by("published_at", "id").values("pk")[:1]
+        previous = following = None
+        for other in Article.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(
+            "headline", "slug", "published_at"
+        ):
+            if (other.published_at, other.pk) < (self.published_at, self.pk):
+                previous = other
+            else:
+                following = other
+        return previous, following
 
     def get_previous_published(self, scope=None):
-        return self.get_previous_and_next_published(scope)[0]
+        """
+        The published article immediately older, by (published_at, id); within
+        `scope` (a queryset of articles, e.g. one tag's) when given.
+        """
+        return (
+            (Article.objects.all() if scope is None else scope)
+            .published()
+            .filter(self._older_than_me)
+            .order_by("-published_at", "-id")
+            .only("headline", "slug", "published_at")
+            .first()
+        )
 
     def get_next_published(self, scope=None):
-        return self.get_previous_and_next_published(scope)[1]
+        """The published article immediately newer, by (published_at, id); within `scope` when given."""
+        return (
+            (Article.objects.all() if scope is None else scope)
+            .published()
+            .filter(self._newer_than_me)
+            .order_by("published_at", "id")
+            .only("headline", "slug", "published_at")
+            .first()
+        )
+
+    @staticmethod
+    def _published_among(pks):
+        """
+        The published articles among `pks` (a subquery), found by primary key and
+        each checked against published(). Filtering the outer query with
+        published() directly lets SQLite (which has no statistics unless ANALYZE
+        runs) walk the whole (status, published_at) index instead.
+        """
+        return Article.objects.filter(pk__in=pks).filter(Exists(Article.objects.published().filter(pk=OuterRef("pk"))))
 
     def get_related_articles(self, limit=RELATED_ARTICLES_COUNT):
-        """Curated, then tag-filled related articles, as get_links() finds them."""
-        return self.get_links(related=limit).related
-
-
-class ArticleLinks(NamedTuple):
-    """Where an article's page links to: its neighbours and its related articles."""
-
-    previous: Article | None
-    next: Article | None
-    related: list
+        """
+        The editor's curated links in position order, then, up to `limit`, the
+        published articles sharing the most tags (most recent first on ties)
+        among the RELATED_WINDOW articles written before and after this one.
+        Two queries, whatever the number of tags or articles; the window keeps
+        the second one's cost the same at any size of archive (a busy tag is on
+        thousands of articles).
+        """
+        curated = list(
+            self._published_among(Related.objects.filter(article=self).values("related_article"))
+            .annotate(
+                position=Subquery(
+                    Related.objects.filter(article=self, related_article=OuterRef("pk")).values("position")[:1]
+                )
+            )
+            .order_by("position", "id")
+            .only("headline", "slug", "published_at", "standfirst")
+        )
+        if len(curated) >= limit:
+            return curated[:limit]
+        my_tags = TaggedArticle.objects.filter(content_object=self).values("tag")
+        candidates = (
+            TaggedArticle.objects.filter(
+                tag__in=my_tags,
+                content_object__gte=self.pk - RELATED_WINDOW,
+                content_object__lte=self.pk + RELATED_WINDOW,
+            )
+            .exclude(content_object__in=[self.pk, *(article.pk for article in curated)])
+            .values("content_object")
+            .annotate(shared=Count("id"))
+            .order_by("-shared", "-content_object")
+            .values("content_object")[:RELATED_CANDIDATES]
+        )
+        fill = (
+            self._published_among(candidates)
+            .filter(tags__in=my_tags)
+            .annotate(shared_tags=Count("id"))
+            .order_by("-shared_tags", "-published_at", "-id")
+            .only("headline", "slug", "published_at", "standfirst")[: limit - len(curated)]
+        )
+        return curated + list(fill)
 
 
 class Authorship(models.Model):

@@ -194,7 +194,7 @@ def test_model_scope_argument(world):
 
 # Article, byline, tags, corrections, previous and next (one query), curated
 # related, tag-filled related and the section navigation; the scope adds none.
-ARTICLE_PAGE_QUERIES = 6
+ARTICLE_PAGE_QUERIES = 8
 
 
 @pytest.mark.parametrize("scope", ["", "?in=tag:mali", "?in=section:africa", "?in=tag:nope"])
