@@ -204,8 +204,9 @@ class Article(models.Model):
 
     def get_previous_and_next_published(self, scope=None):
         """
-        (previous, next) as get_previous_published() and get_next_published()
-        return them, in one query: each side is an index-served subquery.
+        (previous, next) by (published_at, id), within `scope` (a queryset of
+        articles, e.g. one tag's) when given, in one query: each side is an
+        index-served subquery.
         """
         articles = (Article.objects.all() if scope is None else scope).published()
         older = articles.filter(self._older_than_me).order_by("-published_at", "-id").values("pk")[:1]
@@ -221,29 +222,12 @@ class Article(models.Model):
         return previous, following
 
     def get_previous_published(self, scope=None):
-        """
-        The published article immediately older, by (published_at, id); within
-        `scope` (a queryset of articles, e.g. one tag's) when given.
-        """
-        return (
-            (Article.objects.all() if scope is None else scope)
-            .published()
-            .filter(self._older_than_me)
-            .order_by("-published_at", "-id")
-            .only("headline", "slug", "published_at")
-            .first()
-        )
+        """The published article immediately older, by (published_at, id); within `scope` when given."""
+        return self.get_previous_and_next_published(scope)[0]
 
     def get_next_published(self, scope=None):
         """The published article immediately newer, by (published_at, id); within `scope` when given."""
-        return (
-            (Article.objects.all() if scope is None else scope)
-            .published()
-            .filter(self._newer_than_me)
-            .order_by("published_at", "id")
-            .only("headline", "slug", "published_at")
-            .first()
-        )
+        return self.get_previous_and_next_published(scope)[1]
 
     @staticmethod
     def _published_among(pks):
