@@ -203,11 +203,21 @@ def _article_ids(sender, instance):
     return [instance.content_object_id if sender is TaggedArticle else instance.article_id]
 
 
+def _placements(ids):
+    return {pk: placement(pk) for pk in ids if pk is not None}
+
+
+def _changes(before, ids):
+    """The keys made stale by the articles `ids` moving from their `before` placements to their current ones."""
+    keys = set()
+    for pk in ids:
+        keys |= article_change(pk, before.get(pk), placement(pk))
+    return keys
+
+
 def _before(sender, instance, raw=False, **kwargs):
-    if not enabled() or raw:
-        return
-    ids = [pk for pk in _article_ids(sender, instance) if pk is not None]
-    instance._placements_before = {pk: placement(pk) for pk in ids}
+    if enabled() and not raw:
+        instance._placements_before = _placements(_article_ids(sender, instance))
 
 
 def _after(sender, instance, raw=False, **kwargs):
@@ -216,14 +226,7 @@ def _after(sender, instance, raw=False, **kwargs):
     if raw:  # loaddata: a whole newsroom may arrive, drop everything once
         return invalidate_on_commit({ALL})
     before = instance.__dict__.pop("_placements_before", {})
-    keys = set()
-    for pk in _article_ids(sender, instance):
-        keys |= article_change(pk, before.get(pk), placement(pk))
-    invalidate_on_commit(keys)
-
-
-def _m2m_articles(instance, reverse, pk_set):
-    return sorted(pk_set or []) if reverse else [instance.pk]
+    invalidate_on_commit(_changes(before, _article_ids(sender, instance)))
 
 
 def _m2m_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -231,45 +234,28 @@ def _m2m_changed(sender, instance, action, reverse, pk_set, **kwargs):
         return
     if reverse and action in ("pre_clear", "post_clear"):
         return invalidate_on_commit({ALL})  # tag.articles.clear(): rare, and the ids are gone
-    ids = _m2m_articles(instance, reverse, pk_set)
+    ids = sorted(pk_set or []) if reverse else [instance.pk]
     if action.startswith("pre_"):
-        instance._m2m_placements_before = {pk: placement(pk) for pk in ids}
+        instance._m2m_placements_before = _placements(ids)
     else:
-        before = instance.__dict__.pop("_m2m_placements_before", {})
-        keys = set()
-        for pk in ids:
-            keys |= article_change(pk, before.get(pk), placement(pk))
-        invalidate_on_commit(keys)
+        invalidate_on_commit(_changes(instance.__dict__.pop("_m2m_placements_before", {}), ids))
 
 
-def _related_changed(sender, instance, **kwargs):
+# What a saved or deleted row of the other models makes stale.
+_row_keys = {
+    Related: lambda related: {key("article", related.article_id)},
+    Correction: lambda correction: {key("article", correction.article_id), CORRECTIONS, SITEMAPS},
+    Section: lambda section: {MENU},
+    Tag: lambda tag: {key("tag", tag.pk), list_key(tag), SEARCH},
+    Author: lambda author: {key("author", author.pk), list_key(author)},
+    Image: lambda image: {key("image", image.pk)},
+    Rendition: lambda rendition: {key("image", rendition.image_id)},
+}
+
+
+def _row_changed(sender, instance, **kwargs):
     if enabled():
-        invalidate_on_commit({key("article", instance.article_id)})
-
-
-def _correction_changed(sender, instance, **kwargs):
-    if enabled():
-        invalidate_on_commit({key("article", instance.article_id), CORRECTIONS, SITEMAPS})
-
-
-def _section_changed(sender, instance, **kwargs):
-    if enabled():
-        invalidate_on_commit({MENU})
-
-
-def _tag_changed(sender, instance, **kwargs):
-    if enabled():
-        invalidate_on_commit({key("tag", instance.pk), list_key(instance), SEARCH})
-
-
-def _author_changed(sender, instance, **kwargs):
-    if enabled():
-        invalidate_on_commit({key("author", instance.pk), list_key(instance)})
-
-
-def _image_changed(sender, instance, **kwargs):
-    if enabled():
-        invalidate_on_commit({key("image", instance.image_id if sender is Rendition else instance.pk)})
+        invalidate_on_commit(_row_keys[sender](instance))
 
 
 def _bulk_change(sender, article_ids=(), tag_ids=(), section_ids=(), author_ids=(), **kwargs):
@@ -344,15 +330,7 @@ def connect():
         post_delete.connect(_after, sender=model, dispatch_uid=f"{uid}_post_delete")
     m2m_changed.connect(_m2m_changed, sender=Article.tags.through, dispatch_uid="cache_keys_tags")
     m2m_changed.connect(_m2m_changed, sender=Article.authors.through, dispatch_uid="cache_keys_authors")
-    for model, receiver in (
-        (Related, _related_changed),
-        (Correction, _correction_changed),
-        (Section, _section_changed),
-        (Tag, _tag_changed),
-        (Author, _author_changed),
-        (Image, _image_changed),
-        (Rendition, _image_changed),
-    ):
-        post_save.connect(receiver, sender=model, dispatch_uid=f"cache_keys_{model.__name__}_save")
-        post_delete.connect(receiver, sender=model, dispatch_uid=f"cache_keys_{model.__name__}_delete")
+    for model in _row_keys:
+        post_save.connect(_row_changed, sender=model, dispatch_uid=f"cache_keys_{model.__name__}_save")
+        post_delete.connect(_row_changed, sender=model, dispatch_uid=f"cache_keys_{model.__name__}_delete")
     content_changed.connect(_bulk_change, dispatch_uid="cache_keys_bulk")
