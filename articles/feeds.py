@@ -8,6 +8,7 @@ whatever the number of items.
 """
 
 import copy
+import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -23,9 +24,17 @@ from .caching.keys import list_key, shows
 from .models import Article, Author, Section, Tag
 
 FEED_ITEMS = 30
+# Django dates an empty feed "now", which would make it change every second
+# and never match its cached copy; an empty feed says the epoch instead.
+EMPTY_FEED_DATE = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
-class NewsroomRssFeed(Rss201rev2Feed):
+class StableDateMixin:
+    def latest_post_date(self):
+        return super().latest_post_date() if self.items else EMPTY_FEED_DATE
+
+
+class NewsroomRssFeed(StableDateMixin, Rss201rev2Feed):
     """RSS 2.0 with content:encoded for the body, dc:creator per author and media:content for the image."""
 
     def rss_attributes(self):
@@ -46,7 +55,7 @@ class NewsroomRssFeed(Rss201rev2Feed):
             add_media_content(handler, item["image"])
 
 
-class NewsroomAtomFeed(Atom1Feed):
+class NewsroomAtomFeed(StableDateMixin, Atom1Feed):
     """Atom with <content type="html"> for the body, one <author> per author and media:content."""
 
     def root_attributes(self):

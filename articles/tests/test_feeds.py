@@ -263,3 +263,11 @@ def test_pages_link_their_feeds(client, world, path, rss, atom):
     assert alternates == [("application/rss+xml", rss), ("application/atom+xml", atom)]
     if path != "/":
         assert f'<a href="{rss}" type="application/rss+xml">RSS feed</a>' in html  # visible too
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_an_empty_feed_is_dated_the_epoch_not_now(client, kind):
+    """Django would date it "now": a page that changes every second can never match its cached copy."""
+    make_section("Empty", slug="empty")
+    _, parsed = parse(client, reverse(f"articles:section-{kind}", kwargs={"slug": "empty"}))
+    assert parsed.feed.updated_parsed[:6] == (1970, 1, 1, 0, 0, 0)
