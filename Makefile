@@ -84,7 +84,10 @@ bench: $(VENV)/.installed
 
 # Load test: 60 s at 64 connections on public pages while an editor publishes through the admin
 # (LOADTEST_SECONDS, LOADTEST_N, DATABASE_URL, REDIS_URL: see bench/loadtest.py). Exits 1 on a missed target.
-loadtest: $(VENV)/.installed-dev
+load# Test processes (pytest-xdist): one per core; TEST_WORKERS=0 runs in this process (for pdb).
+TEST_WORKERS ?= 2
+
+test: $(VENV)/.installed-dev
 	$(PY) bench/loadtest.py
 
 # Fault test: restarts the local PostgreSQL (pg_ctlcluster) under load; every client of it is cut off
@@ -108,7 +111,7 @@ audit: $(VENV)/.installed var/secret_key $(LIGHTHOUSE)
 
 test: $(VENV)/.installed-dev
 	@bin/ensure-chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Photos benchmark (not a test): rendition time for a 12-megapixel JPEG and the article page's
 # transfer size on a phone. Uses its own throwaway SQLite database and a temporary media folder.

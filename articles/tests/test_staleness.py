@@ -20,9 +20,10 @@ The clock is frozen at a start time and moved only by the clock rules
 write to announce it, and the local-memory cache's timeouts follow the same
 clock.
 
-CI runs STALENESS_STEPS steps (default 100) from a random seed, which the test
-prints: STALENESS_SEED=<seed> repeats a run, STALENESS_STEPS=3000 runs longer.
-Run with -s to see the counts of steps and pages compared.
+CI runs STALENESS_STEPS steps (default 100) from a random seed, split into
+STALENESS_PARTS tests (default 2) that pytest-xdist spreads over the cores; each
+part prints its seed: STALENESS_SEED=<seed> repeats a part, STALENESS_STEPS=3000
+runs longer. Run with -s to see the counts of steps and pages compared.
 """
 
 import difflib
@@ -180,6 +181,7 @@ NUDGES = [timedelta(seconds=-1), timedelta(0), timedelta(microseconds=1), timede
 CLOCK_STEPS = [timedelta(seconds=1), timedelta(minutes=1), timedelta(minutes=10), 6 * HOUR, 25 * HOUR]
 
 STALENESS_STEPS = int(os.environ.get("STALENESS_STEPS", "100"))
+STALENESS_PARTS = int(os.environ.get("STALENESS_PARTS", "2"))
 STEPS_PER_RUN = 25
 DIFF_LINES = 30
 counts = Counter()
@@ -531,7 +533,8 @@ class StalenessMachine(RuleBasedStateMachine):
         return page
 
 
-def test_no_page_served_from_the_cache_is_stale(settings, monkeypatch, tmp_path):
+@pytest.mark.parametrize("part", range(STALENESS_PARTS))
+def test_no_page_served_from_the_cache_is_stale(settings, monkeypatch, tmp_path, part):
     """
     Random edits and clock moves on a cached site: after each step, every public page from the cache is fresh.
     On failure hypothesis prints the shortest sequence of steps it found that serves a stale page.
@@ -541,7 +544,8 @@ def test_no_page_served_from_the_cache_is_stale(settings, monkeypatch, tmp_path)
     monkeypatch.setattr(views.PublishedArticlesMixin, "paginate_by", 3)
     editor = User.objects.create_user("editor", is_staff=True, is_superuser=True)
     run_seed = int(os.environ.get("STALENESS_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"\nstaleness: seed {run_seed} (STALENESS_SEED={run_seed} repeats this run), {STALENESS_STEPS} steps")
+    steps = math.ceil(STALENESS_STEPS / STALENESS_PARTS)
+    print(f"\nstaleness: seed {run_seed} (STALENESS_SEED={run_seed} repeats this part), {steps} steps")
     counts.clear()
 
     def machine():
@@ -549,8 +553,8 @@ def test_no_page_served_from_the_cache_is_stale(settings, monkeypatch, tmp_path)
 
     options = hypothesis_settings(
         # Hypothesis starts with its simplest run (the first rule over and over): one run more.
-        max_examples=math.ceil(STALENESS_STEPS / STEPS_PER_RUN) + 1,
-        stateful_step_count=min(STEPS_PER_RUN, STALENESS_STEPS),
+        max_examples=math.ceil(steps / STEPS_PER_RUN) + 1,
+        stateful_step_count=min(STEPS_PER_RUN, steps),
         deadline=None,
         database=None,  # the seed alone repeats a run
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -558,7 +562,7 @@ def test_no_page_served_from_the_cache_is_stale(settings, monkeypatch, tmp_path)
     try:
         run_state_machine_as_test(seed(run_seed)(machine), settings=options)
     except BaseException as error:
-        error.add_note(f"STALENESS_SEED={run_seed} repeats this run.")
+        error.add_note(f"STALENESS_SEED={run_seed} repeats this part.")
         raise
     finally:
         print("staleness: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
