@@ -13,6 +13,7 @@ from .articles import (
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
 from .images import Image, Rendition, image_upload_to, srcset
+from .redirects import ArticleRedirect, ArticleRedirectQuerySet
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .search import ArticleSearchEntry
 from .taxonomy import Author, Section, Tag
@@ -23,6 +24,8 @@ __all__ = [
     "RELATED_WINDOW",
     "Article",
     "ArticleQuerySet",
+    "ArticleRedirect",
+    "ArticleRedirectQuerySet",
     "ArticleSearchEntry",
     "Author",
     "Authorship",
