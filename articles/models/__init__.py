@@ -13,8 +13,8 @@ from .articles import (
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
 from .images import Image, Rendition, image_upload_to, srcset
-from .redirects import ArticleRedirect, ArticleRedirectQuerySet
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
+from .redirects import ArticleRedirect, ArticleRedirectQuerySet
 from .search import ArticleSearchEntry
 from .taxonomy import Author, Section, Tag
 
