@@ -319,9 +319,9 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and any(name in request.POST for name in self.PUBLISH_BUTTONS):
-            if not self.may_publish(request):
-                raise PermissionDenied(NOT_ALLOWED_TO_PUBLISH)
+        publishing = request.method == "POST" and any(name in request.POST for name in self.PUBLISH_BUTTONS)
+        if publishing and not self.may_publish(request):
+            raise PermissionDenied(NOT_ALLOWED_TO_PUBLISH)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
