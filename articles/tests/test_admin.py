@@ -210,7 +210,9 @@ def test_add_form_layout(admin_client):
     assert "Address and history" in fieldsets
     first, publishing = fieldsets[None], fieldsets["Publishing"]
     assert [field.field.name for line in first for field in line] == ["headline", "standfirst", "body"]
-    assert [field.field["name"] if field.is_readonly else field.field.name for line in publishing for field in line] == [
+    assert [
+        field.field["name"] if field.is_readonly else field.field.name for line in publishing for field in line
+    ] == [
         "state",
         "published_at",
         "section",
@@ -218,7 +220,9 @@ def test_add_form_layout(admin_client):
         "credit",
     ]
     page = response.content.decode()
-    positions = [page.index(f'id="id_{name}"') for name in ["headline", "standfirst", "body", "published_at_0", "slug"]]
+    positions = [
+        page.index(f'id="id_{name}"') for name in ["headline", "standfirst", "body", "published_at_0", "slug"]
+    ]
     assert positions == sorted(positions)
     # The inlines, with the prefixes the POST below uses.
     assertContains(response, 'name="authorships-TOTAL_FORMS"')
@@ -334,9 +338,7 @@ def test_add_article_with_tags_byline_and_related_articles(admin_client):
 
 
 def test_add_article_without_tags_or_inlines(admin_client):
-    response = admin_client.post(
-        f"{ARTICLES}add/", article_form_data(admin_client), follow=True
-    )
+    response = admin_client.post(f"{ARTICLES}add/", article_form_data(admin_client), follow=True)
 
     assert response.redirect_chain == [(ARTICLES, 302)]
     article = Article.objects.get()
