@@ -443,7 +443,8 @@ def test_preview_banner_says_draft_or_scheduled_time(admin_client, utc):
     assertContains(draft_page, '<p class="dates">Not published</p>', html=True)
     assertContains(
         scheduled_page,
-        '<p class="dates">Scheduled for <time datetime="2031-01-15T08:00:00+00:00">15 January 2031, 08:00 UTC</time></p>',
+        '<p class="dates">Scheduled for '
+        '<time datetime="2031-01-15T08:00:00+00:00">15 January 2031, 08:00 UTC</time></p>',
         html=True,
     )
     for page in (draft_page, scheduled_page):
