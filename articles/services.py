@@ -41,12 +41,13 @@ class NotReady(Exception):
     def message(self):
         if len(self.missing) == 1:
             [parts] = self.missing.values()
-            return f"Not published: it still needs {_listed(parts)}."
-        lines = "; ".join(f"“{article}” needs {_listed(parts)}" for article, parts in self.missing.items())
+            return f"Not published: it still needs {listed(parts)}."
+        lines = "; ".join(f"“{article}” needs {listed(parts)}" for article, parts in self.missing.items())
         return f"Nothing was published: {lines}."
 
 
-def _listed(parts):
+def listed(parts):
+    """'a, b and c'."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 

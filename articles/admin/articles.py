@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from ..models import Article, Authorship, Correction, Related
 from ..roles import PUBLISH_PERMISSION
-from ..services import NotReady, publish_articles, unpublish_articles
+from ..services import NotReady, listed, publish_articles, unpublish_articles
 from .forms import NOT_ALLOWED_TO_PUBLISH, PUBLICATION_TIME_HELP, ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
@@ -63,9 +63,7 @@ class ReadyForReadersFormSet(forms.BaseInlineFormSet):
         missing = article.missing_for_publication(has_byline=has_byline)
         if missing:
             self.publication_problems = (
-                NotReady({article: missing})
-                .message()
-                .replace("Not published:", "Not saved: a published article cannot lose what readers need; it")
+                f"Not saved: a published article cannot lose what readers need; it still needs {listed(missing)}."
             )
             raise ValidationError(self.publication_problems)
 

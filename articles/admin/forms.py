@@ -54,8 +54,12 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean_published_at(self):
         chosen = self.cleaned_data["published_at"]
+        stored = self.instance.published_at
         self.instance.publication_time_chosen = self.instance.status == Article.Status.PUBLISHED or chosen is not None
-        return chosen or self.instance.published_at
+        if chosen is None or (stored is not None and chosen == stored.replace(microsecond=0)):
+            # The widget shows whole seconds: sent back unchanged, the time must not move by a fraction.
+            return stored
+        return chosen
 
     def clean(self):
         cleaned_data = super().clean()
