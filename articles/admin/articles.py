@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import ngettext
 
-from ..models import Article, Authorship, Correction, Related
+from ..models import Article, ArticleRedirect, Authorship, Correction, Related
 from ..roles import PUBLISH_PERMISSION
 from ..services import NotReady, listed, publish_articles, unpublish_articles
 from .forms import NOT_ALLOWED_TO_PUBLISH, PUBLICATION_TIME_HELP, ArticleAdminForm, TagListField
@@ -441,3 +441,23 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+
+
+@admin.register(ArticleRedirect)
+class ArticleRedirectAdmin(admin.ModelAdmin):
+    """
+    The addresses articles had before a slug or date change, each answering a
+    301 to the article. Recorded by Article.save() and restores, never typed:
+    read-only except for deleting one (to free it for good).
+    """
+
+    list_display = ["old_path", "article", "created_at"]
+    list_select_related = ["article"]
+    search_fields = ["old_path", "article__headline", "article__slug"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from articles.roles import ensure_roles
+
 
 def times_already_chosen(apps, schema_editor):
     """Published and scheduled articles keep their time; drafts get theirs when published."""
@@ -49,4 +51,6 @@ class Migration(migrations.Migration):
                 "ordering": ["-created_at", "-id"],
             },
         ),
+        # Editors see (and may delete) old addresses in the admin.
+        migrations.RunPython(ensure_roles, migrations.RunPython.noop),
     ]

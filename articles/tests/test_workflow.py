@@ -149,7 +149,7 @@ def test_the_migration_creates_the_two_groups():
     assert {"add_article", "change_article", "view_article", "add_image", "view_image"} <= reporter
     assert {"view_tag", "view_section", "view_author", "add_authorship", "add_related"} <= reporter
     assert not reporter & {"publish_article", "add_tag", "change_tag", "delete_tag", "change_section", "delete_image"}
-    for model in ["article", "tag", "section", "author", "image", "authorship", "related"]:
+    for model in ["article", "tag", "section", "author", "image", "authorship", "related", "articleredirect"]:
         assert {f"{action}_{model}" for action in ["add", "change", "delete", "view"]} <= editor
     assert "publish_article" in editor
 
