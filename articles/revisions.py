@@ -28,7 +28,9 @@ from .models import Article, Author, Authorship, Related, Tag, TaggedArticle
 INLINE_MODELS = {Authorship: "article", TaggedArticle: "content_object", Related: "article"}
 
 # Bookkeeping, not content: left out of comparisons.
-NOT_COMPARED = {"id", "version", "created_at", "updated_at", "created_by"}
+NOT_COMPARED = {"id", "version", "created_at", "updated_at", "created_by", "publication_time_chosen"}
+# Whether and where the article is live: a restore leaves them as they are unless the editor asks.
+PUBLICATION_FIELDS = ("status", "published_at", "slug", "publication_time_chosen")
 
 reversion.register(Authorship)
 reversion.register(TaggedArticle)
@@ -172,6 +174,15 @@ def compare(old_state, new_state):
     return [FieldChange(label, old[label], new[label]) for label in old if old[label] != new[label]]
 
 
+def publication_labels():
+    """The labels describe() gives the fields a restore keeps unless asked (status, publication time, address)."""
+    return {
+        Article._meta.get_field(name).verbose_name.capitalize()
+        for name in PUBLICATION_FIELDS
+        if name not in NOT_COMPARED
+    }
+
+
 def word_diff(old, new, context=120):
     """
     (kind, text) segments, kind "same", "del" or "ins", comparing word by word;
@@ -224,15 +235,20 @@ def _missing_targets(model, obj):
 
 
 @transaction.atomic
-def restore_version(*, version, by):
+def restore_version(*, version, by, with_publication=False):
     """
-    Put the article back as it was in `version` (fields, byline, tags, related
-    articles) and record that as a new revision. Rows that point at something
-    deleted since (a tag, an author, an article) are left out and reported.
-    Returns (article, notes).
+    Put the article's content back as it was in `version` (fields, byline,
+    tags, related articles) and record that as a new revision, after one of
+    the state it replaces. Whether and where it is live (status, publication
+    time, slug) stays as it is now unless `with_publication`. A published
+    result must be ready for readers (Article.missing_for_publication), else
+    nothing changes. Rows that point at something deleted since (a tag, an
+    author, an article) are left out and reported. Returns (article, notes).
     """
     article_id = int(version.object_id)
     current = Article.objects.select_for_update().get(pk=article_id)
+    ensure_baseline(current)
+    old_address = current.address_readers_may_know()
     notes = []
     with reversion.create_revision():
         versions = article_versions_in(version.revision, article_id)
@@ -244,6 +260,11 @@ def restore_version(*, version, by):
             obj = stored._object_version.object
             missing = _missing_targets(model, obj)
             if model is Article:
+                if with_publication:
+                    obj.publication_time_chosen = obj.publication_time_chosen or obj.status == Article.Status.PUBLISHED
+                else:
+                    for name in PUBLICATION_FIELDS:
+                        setattr(obj, name, getattr(current, name))
                 if Article.objects.filter(slug=obj.slug).exclude(pk=article_id).exists():
                     raise RestoreError(f"Cannot restore: another article now has its address “{obj.slug}”.")
                 for f in missing:
@@ -266,6 +287,14 @@ def restore_version(*, version, by):
             version=current.version + 1, updated_at=timezone.now(), created_by=current.created_by_id
         )
         article = Article.objects.get(pk=article_id)
+        if article.status == Article.Status.PUBLISHED and (missing := article.missing_for_publication()):
+            state = "would be published" if with_publication else "is published"
+            raise RestoreError(
+                f"Cannot restore: the article {state}, and this revision lacks {', '.join(missing)}. Nothing changed."
+            )
+        if old_address is not None:
+            # revert() saves raw, past Article.save(): the moved address is remembered here.
+            article.remember_address(old_address)
         reversion.add_to_revision(article)
         reversion.set_user(by)
         when = date_format(timezone.localtime(version.revision.date_created), "j M Y, H:i")

@@ -44,6 +44,7 @@ EDITOR_PERMISSIONS = dict.fromkeys(
         "rendition",
         "correction",
         "previewlink",
+        "articleredirect",
     ],
     ALL,
 )

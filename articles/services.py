@@ -31,30 +31,67 @@ def _locked(articles):
     return Article.objects.filter(pk__in=ids).select_for_update().order_by("pk")
 
 
+class NotReady(Exception):
+    """Some articles lack what readers need; nothing went live. `missing` maps each to its missing parts."""
+
+    def __init__(self, missing):
+        self.missing = missing
+        super().__init__(self.message())
+
+    def message(self):
+        if len(self.missing) == 1:
+            [parts] = self.missing.values()
+            return f"Not published: it still needs {listed(parts)}."
+        lines = "; ".join(f"“{article}” needs {listed(parts)}" for article, parts in self.missing.items())
+        return f"Nothing was published: {lines}."
+
+
+def listed(parts):
+    """'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def check_ready(articles):
+    """Raise NotReady naming every article of `articles` that is not ready for readers."""
+    missing = {article: parts for article in articles if (parts := article.missing_for_publication())}
+    if missing:
+        raise NotReady(missing)
+
+
 @transaction.atomic
-def publish_articles(*, articles, by, comment="Published now."):
+def publish_articles(*, articles, by, at=None, comment="Published."):
     """
-    Make `articles` (a queryset or a list) live now: drafts and scheduled
-    articles get the current time, those already live keep theirs. One
-    revision per article changed, by `by`. Returns how many changed.
+    Publish `articles` (a queryset or a list) at `at`, or else each at the
+    time an editor chose for it (Article.time_to_publish: a schedule, a
+    back-date), or else now. Live articles keep their time: publishing again
+    never moves a live story; a scheduled one without `at` stays scheduled.
+    All or nothing: if one is not ready (missing_for_publication), NotReady
+    lists what each lacks and none changes. One revision per article changed,
+    by `by`. Returns how many changed.
     """
     now = timezone.now()
-    changed = 0
+    changes = []
     for article in _locked(articles):
-        if article.is_live:
+        when = at or article.time_to_publish(now)
+        if article.is_live or (article.status == Article.Status.PUBLISHED and article.published_at == when):
             continue
+        changes.append((article, when))
+    check_ready([article for article, _when in changes])
+    for article, when in changes:
         article.status = Article.Status.PUBLISHED
-        article.published_at = now
-        _save_with_revision(article, fields=["status", "published_at"], by=by, comment=comment)
-        changed += 1
-    return changed
+        article.published_at = when
+        article.publication_time_chosen = True
+        fields = ["status", "published_at", "publication_time_chosen"]
+        _save_with_revision(article, fields=fields, by=by, comment=comment)
+    return len(changes)
 
 
 @transaction.atomic
 def unpublish_articles(*, articles, by, comment="Unpublished."):
     """
     Return the published and scheduled ones among `articles` to draft (their
-    publication time stays). One revision per article changed, by `by`.
+    publication time stays, so publishing them again from the form puts them
+    back at the same address). One revision per article changed, by `by`.
     Returns how many changed.
     """
     changed = 0

@@ -21,7 +21,7 @@ from django.views.generic import (
 
 from . import search
 from .caching.keys import list_key, related_lists, shows
-from .models import Article, Author, Correction, PreviewLink, Section, Tag
+from .models import Article, ArticleRedirect, Author, Correction, PreviewLink, Section, Tag
 from .pagination import NewerOlderPaginator
 
 
@@ -127,9 +127,15 @@ class ArticleDetailView(DetailView):
         return user.is_active and user.is_staff and user.has_perm("articles.view_article")
 
     def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
+        try:
+            self.object = self.get_object()
+        except Http404:
+            return self.redirect_from_old_address(request)
         canonical = self.object.get_absolute_url()
         if request.path != canonical:
+            moved = ArticleRedirect.objects.live_article_for(request.path)
+            if moved is not None:  # another article took this slug; this address was `moved`'s
+                return redirect(moved.get_absolute_url(), permanent=True)
             if request.GET.get("in"):
                 canonical += "?" + urlencode({"in": request.GET["in"]}, safe=":")
             return redirect(canonical, permanent=self.object.is_live)
@@ -137,6 +143,13 @@ class ArticleDetailView(DetailView):
         if not self.object.is_live:
             add_never_cache_headers(response)
         return response
+
+    def redirect_from_old_address(self, request):
+        """An address the article had before a slug or date change: 301 to where it is now (or the 404)."""
+        moved = ArticleRedirect.objects.live_article_for(request.path)
+        if moved is None:
+            raise Http404("No such article.")
+        return redirect(moved.get_absolute_url(), permanent=True)
 
     def get_object(self, queryset=None):
         try:

@@ -38,7 +38,11 @@ def editor_account():
 
 def test_a_correction_added_in_the_admin_appears_on_the_article_page(open_page, editor_account):
     article = make_article(
-        days=-1, headline="Mali receives helicopters", section=make_section("Africa"), body="<p>The body.</p>"
+        days=-1,
+        headline="Mali receives helicopters",
+        section=make_section("Africa"),
+        body="<p>The body.</p>",
+        ready=True,  # a live story's update must keep what readers need
     )
     # Written when it was published, a day ago: the correction is what updates it.
     Article.objects.filter(pk=article.pk).update(created_at=article.published_at, updated_at=article.published_at)

@@ -15,6 +15,9 @@ from playwright.sync_api import expect
 
 from articles.models import Article
 from articles.roles import ensure_roles
+from articles.tests.factories import make_section
+
+from .test_editor_flow import pick_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +32,7 @@ def staff():
     for username, group in [("rita", "Reporter"), ("eddie", "Editor"), ("sam", "Editor")]:
         users[username] = User.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=True)
         users[username].groups.add(Group.objects.get(name=group))
+    make_section("Africa", slug="africa")
     return users
 
 
@@ -48,7 +52,8 @@ def log_in(open_page, username):
 
 
 def save(page):
-    page.locator("input[name=_save]").last.click()
+    """Save draft, or Update a published article (the same button, named _continue)."""
+    page.locator("input[name=_continue]").last.click()
 
 
 def test_reporter_drafts_editor_schedules_second_editor_gets_a_conflict(open_page, staff):
@@ -59,28 +64,32 @@ def test_reporter_drafts_editor_schedules_second_editor_gets_a_conflict(open_pag
     reporter.fill("#id_standfirst", "Flights are diverted to Ouagadougou.")
     reporter.locator(".field-body .ProseMirror[contenteditable=true]").click()
     reporter.keyboard.type("Visibility fell below fifty metres.")
-    expect(reporter.locator("#id_status option")).to_have_text(["Draft"])
-    save(reporter)
+    pick_section(reporter, "Africa")
+    reporter.fill("#id_credit", "Newsroom staff")
+    expect(reporter.locator("input[name=_publish]")).to_have_count(0)
+    reporter.locator("input[name=_continue]").last.click()  # Save draft
     expect(reporter.locator(".messagelist .success")).to_contain_text("was added successfully")
     assert_no_problems(problems, "the reporter's add form")
     article = Article.objects.get(headline=HEADLINE)
     assert (article.status, article.created_by) == (Article.Status.DRAFT, staff["rita"])
+    reporter.goto("/admin/articles/article/")
     expect(reporter.locator("select[name=action] option")).not_to_contain_text(["Publish now"])
 
-    # Forcing "published" into the form is refused by the server, and nothing changes.
+    # Forcing a Publish button into the form is refused by the server, and nothing changes.
     reporter.goto(f"/admin/articles/article/{article.pk}/change/")
     reporter.evaluate(
         """() => {
-            const status = document.querySelector("#id_status");
-            status.add(new Option("Published", "published"));
-            status.value = "published";
+            const form = document.querySelector("#article_form");
+            const button = document.createElement("input");
+            Object.assign(button, {type: "hidden", name: "_publish", value: "Publish"});
+            form.append(button);
+            form.submit();
         }"""
     )
-    save(reporter)
-    expect(reporter.locator(".errorlist")).to_contain_text("Only editors can publish, schedule or unpublish")
+    expect(reporter.locator("h1")).to_contain_text("403")
     article.refresh_from_db()
     assert article.status == Article.Status.DRAFT
-    problems.take()  # the refused save answers 200 with errors, nothing else to report
+    problems.take()  # the refused publication answers 403
 
     # Two editors open the draft.
     eddie, eddie_problems = log_in(open_page, "eddie")
@@ -91,12 +100,12 @@ def test_reporter_drafts_editor_schedules_second_editor_gets_a_conflict(open_pag
 
     # The first schedules it for tomorrow at 09:00.
     tomorrow = timezone.localtime() + timedelta(days=1)
-    eddie.select_option("#id_status", "published")
     eddie.fill("#id_published_at_0", tomorrow.strftime("%d/%m/%Y"))
     eddie.fill("#id_published_at_1", "09:00:00")
     eddie.fill("#id_headline", "Dust storm shuts Bamako airport")
-    save(eddie)
-    expect(eddie.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    eddie.locator("input[name=_publish]").last.click()
+    expect(eddie.locator(".messagelist .success")).to_contain_text("Scheduled for")
+    eddie.goto("/admin/articles/article/")
     row = eddie.locator("#result_list tr", has_text="Dust storm shuts Bamako airport")
     expect(row.locator(".badge-scheduled")).to_have_text(
         re.compile(rf"Scheduled for {tomorrow.day} {tomorrow:%b %Y}, 09:00 \(in \d+\s(hours?|minutes?)\)")
@@ -122,10 +131,9 @@ def test_reporter_drafts_editor_schedules_second_editor_gets_a_conflict(open_pag
 
     # They merge in the first editor's changes and save again.
     sam.fill("#id_headline", "Dust storm shuts Bamako airport")
-    sam.select_option("#id_status", "published")
     sam.fill("#id_published_at_0", tomorrow.strftime("%d/%m/%Y"))
     sam.fill("#id_published_at_1", "09:00:00")
-    save(sam)
+    sam.locator("input[name=_continue]").last.click()  # Update: the article is scheduled now
     expect(sam.locator(".messagelist .success")).to_contain_text("was changed successfully")
     article.refresh_from_db()
     assert (article.headline, article.standfirst, article.is_scheduled) == (

@@ -10,7 +10,7 @@ import taggit.admin  # noqa: F401
 from django.contrib import admin
 from taggit.models import Tag as TaggitTag
 
-from .articles import ArticleAdmin
+from .articles import ArticleAdmin, ArticleRedirectAdmin
 from .images import ImageAdmin
 from .previews import PreviewLinkAdmin
 from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
@@ -19,4 +19,12 @@ from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
 if admin.site.is_registered(TaggitTag):
     admin.site.unregister(TaggitTag)
 
-__all__ = ["ArticleAdmin", "AuthorAdmin", "ImageAdmin", "PreviewLinkAdmin", "SectionAdmin", "TagAdmin"]
+__all__ = [
+    "ArticleAdmin",
+    "ArticleRedirectAdmin",
+    "AuthorAdmin",
+    "ImageAdmin",
+    "PreviewLinkAdmin",
+    "SectionAdmin",
+    "TagAdmin",
+]

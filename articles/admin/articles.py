@@ -1,26 +1,71 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Value, When
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import ngettext
 
-from ..models import Article, Authorship, Correction, Related
+from ..models import Article, ArticleRedirect, Authorship, Correction, Related
 from ..roles import PUBLISH_PERMISSION
-from ..services import publish_articles, unpublish_articles
-from .forms import ArticleAdminForm, TagListField
+from ..services import NotReady, listed, publish_articles, unpublish_articles
+from .forms import NOT_ALLOWED_TO_PUBLISH, PUBLICATION_TIME_HELP, ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
 
 
+def local_time(moment):
+    return date_format(timezone.localtime(moment), "j M Y, H:i")
+
+
 def schedule_label(article, now=None):
     """'Scheduled for 3 Oct 2021, 09:00 (in 2 hours)', in the site's time zone."""
     now = now or timezone.now()
-    when = date_format(timezone.localtime(article.published_at), "j M Y, H:i")
-    return f"Scheduled for {when} (in {timeuntil(article.published_at, now, depth=1)})"
+    return f"Scheduled for {local_time(article.published_at)} (in {timeuntil(article.published_at, now, depth=1)})"
+
+
+def publication_state(article):
+    """The article's state in plain words, for the form and the confirmation pages."""
+    if article.is_live:
+        return f"Live since {local_time(article.published_at)}"
+    if article.is_scheduled:
+        return schedule_label(article)
+    return "Draft: readers cannot see it"
+
+
+class ReadyForReadersFormSet(forms.BaseInlineFormSet):
+    """
+    The byline inline's formset also runs the ready check when the save keeps
+    the article published (Update, Publish now): the form's changes are on
+    self.instance by now, and the byline is in this formset, not yet saved.
+    Drafts are checked after they are saved (ArticleAdmin.publish_from_form).
+    """
+
+    publication_problems = ""
+
+    def clean(self):
+        super().clean()
+        article = self.instance
+        if article.pk is None or article.status != Article.Status.PUBLISHED:
+            return
+        has_byline = any(
+            form.cleaned_data.get("author") and not form.cleaned_data.get("DELETE")
+            for form in self.forms
+            if hasattr(form, "cleaned_data")
+        )
+        missing = article.missing_for_publication(has_byline=has_byline)
+        if missing:
+            self.publication_problems = (
+                f"Not saved: a published article cannot lose what readers need; it still needs {listed(missing)}."
+            )
+            raise ValidationError(self.publication_problems)
 
 
 class StateListFilter(admin.SimpleListFilter):
@@ -44,6 +89,7 @@ class StateListFilter(admin.SimpleListFilter):
 
 class AuthorshipInline(admin.TabularInline):
     model = Authorship
+    formset = ReadyForReadersFormSet
     autocomplete_fields = ["author"]
     fields = ["author", "position"]
     extra = 0
@@ -105,11 +151,11 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
     actions = ["publish_now", "unpublish"]
     save_on_top = True
     form = ArticleAdminForm
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["state", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["headline", "standfirst", "body"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_caption"]}),
-        ("Publishing", {"fields": ["status", "published_at", "section", "tags", "credit"]}),
+        ("Publishing", {"fields": ["state", "published_at", "section", "tags", "credit"]}),
         ("Address and history", {"classes": ["collapse"], "fields": ["slug", "created_at", "updated_at"]}),
     ]
 
@@ -188,7 +234,20 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
             formfield.widget.attrs["class"] = "vLargeTextField"
         if db_field.name == "standfirst":
             formfield.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+        if db_field.name == "published_at":
+            formfield.help_text = PUBLICATION_TIME_HELP
         return formfield
+
+    @admin.display(description="state")
+    def state(self, article):
+        if article.pk is None:
+            return "New draft: readers cannot see it"
+        text = publication_state(article)
+        if article.is_live:
+            return format_html(
+                '{} at <a href="{}">{}</a>', text, article.get_absolute_url(), article.get_absolute_url()
+            )
+        return text
 
     # The list -----------------------------------------------------------------
 
@@ -224,10 +283,131 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
         return article.get_absolute_url()
 
     # Publishing (articles/services.py) --------------------------------------
+    #
+    # The change form's buttons (submit_line.html): Publish (Schedule when the
+    # chosen time is in the future) and Save draft on a draft; Update, Publish
+    # now (scheduled only) and Unpublish on a published article. Saving
+    # without one of them (a script) keeps the article's state.
+
+    PUBLISH_BUTTONS = ("_publish", "_publish_now")
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/unpublish/",
+                self.admin_site.admin_view(self.unpublish_view),
+                name="{}_{}_unpublish".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        problems = [
+            inline.formset.publication_problems
+            for inline in context.get("inline_admin_formsets", [])
+            if getattr(inline.formset, "publication_problems", "")
+        ]
+        chosen = obj.time_to_publish(None) if obj is not None else None
+        context.update(
+            may_publish=self.may_publish(request),
+            publication_problems=problems,
+            publish_label="Schedule" if chosen and chosen > timezone.now() else "Publish",
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        publishing = request.method == "POST" and any(name in request.POST for name in self.PUBLISH_BUTTONS)
+        if publishing and not self.may_publish(request):
+            raise PermissionDenied(NOT_ALLOWED_TO_PUBLISH)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self.publish_from_form(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self.publish_from_form(request, obj) or super().response_change(request, obj)
+
+    def publish_from_form(self, request, article):
+        """
+        After the form and its inlines are saved: Publish (at the chosen time,
+        else now) or Publish now. A story that is not ready stays a saved draft,
+        with one message listing what it needs. None when no publish button was pressed.
+        """
+        if "_publish_now" in request.POST:
+            at = timezone.now()
+        elif "_publish" in request.POST:
+            at = None
+        else:
+            return None
+        change_url = reverse(f"{self.admin_site.name}:articles_article_change", args=[article.pk])
+        try:
+            publish_articles(articles=[article], by=request.user, at=at, comment="Published from the form.")
+        except NotReady as not_ready:
+            self.message_user(request, f"Draft saved. {not_ready}", messages.ERROR)
+            return redirect(change_url)
+        article.refresh_from_db()
+        if article.is_scheduled:
+            self.message_user(request, f"“{article}” saved. {schedule_label(article)}.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                format_html(
+                    '“{}” is live since {} at <a href="{}">{}</a>.',
+                    article,
+                    local_time(article.published_at),
+                    article.get_absolute_url(),
+                    article.get_absolute_url(),
+                ),
+                messages.SUCCESS,
+            )
+        return redirect(change_url)
+
+    def unpublish_view(self, request, object_id):
+        """Unpublish one article, after a page saying what readers will see."""
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not (self.may_publish(request) and self.has_change_permission(request, article)):
+            raise PermissionDenied
+        change_url = reverse(f"{self.admin_site.name}:articles_article_change", args=[article.pk])
+        if article.status != Article.Status.PUBLISHED:
+            self.message_user(request, f"“{article}” is a draft already.", messages.INFO)
+            return redirect(change_url)
+        if request.method == "POST":
+            unpublish_articles(articles=[article], by=request.user, comment="Unpublished from the form.")
+            self.message_user(request, f"“{article}” is back to draft: readers no longer see it.", messages.SUCCESS)
+            return redirect(change_url)
+        return self.confirm_publishing(request, "unpublish", [article], title=f"Unpublish “{article}”?")
+
+    def confirm_publishing(self, request, action, articles, *, title):
+        """The page before unpublishing (or a bulk publish touching published articles): what readers will see."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "action": action,
+            "rows": [{"article": article, "state": publication_state(article)} for article in articles],
+            "live": [article for article in articles if article.is_live],
+            "scheduled": [article for article in articles if article.is_scheduled],
+            "drafts": [article for article in articles if article.status == Article.Status.DRAFT],
+            "single": len(articles) == 1 and action == "unpublish" and "action" not in request.POST,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/articles/article/confirm_publishing.html", context)
 
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset):
-        count = publish_articles(articles=queryset, by=request.user, comment="Published now (list action).")
+        articles = list(queryset)
+        if "post" not in request.POST and any(article.status == Article.Status.PUBLISHED for article in articles):
+            return self.confirm_publishing(request, "publish_now", articles, title="Publish these articles now?")
+        try:
+            count = publish_articles(
+                articles=queryset, by=request.user, at=timezone.now(), comment="Published now (list action)."
+            )
+        except NotReady as not_ready:
+            self.message_user(request, str(not_ready), messages.ERROR)
+            return None
         if count:
             self.message_user(
                 request,
@@ -236,9 +416,13 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
             )
         else:
             self.message_user(request, "The selected articles were already live.", messages.INFO)
+        return None
 
     @admin.action(description="Unpublish (back to draft)", permissions=["publish"])
     def unpublish(self, request, queryset):
+        articles = list(queryset)
+        if "post" not in request.POST and any(article.status == Article.Status.PUBLISHED for article in articles):
+            return self.confirm_publishing(request, "unpublish", articles, title="Unpublish these articles?")
         count = unpublish_articles(articles=queryset, by=request.user, comment="Unpublished (list action).")
         if count:
             self.message_user(
@@ -253,6 +437,27 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
             )
         else:
             self.message_user(request, "None of the selected articles was published.", messages.INFO)
+        return None
 
     class Media:
         css = {"all": ["css/admin.css"]}
+
+
+@admin.register(ArticleRedirect)
+class ArticleRedirectAdmin(admin.ModelAdmin):
+    """
+    The addresses articles had before a slug or date change, each answering a
+    301 to the article. Recorded by Article.save() and restores, never typed:
+    read-only except for deleting one (to free it for good).
+    """
+
+    list_display = ["old_path", "article", "created_at"]
+    list_select_related = ["article"]
+    search_fields = ["old_path", "article__headline", "article__slug"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -12,6 +12,11 @@ NOT_ALLOWED_TO_PUBLISH = (
     "Only editors can publish, schedule or unpublish articles. "
     "Save it as a draft and ask an editor to publish it; nothing was saved."
 )
+PUBLICATION_TIME_HELP = (
+    "Leave empty to publish at the moment you press Publish. A future time schedules the article "
+    "(hidden from readers until then); a past time back-dates it. "
+    "Once live, updating or publishing again never moves it."
+)
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -19,9 +24,9 @@ class ArticleAdminForm(forms.ModelForm):
     The admin's article form. ArticleAdmin.get_form() sets `may_publish` for the
     user. Two checks run on the server whatever the browser sends:
 
-    - publishing rights: without `articles.publish_article` nobody makes an
-      article published or scheduled, takes one back to draft, or moves the
-      publication time of one that is published or scheduled;
+    - publishing rights: without `articles.publish_article` nobody moves the
+      publication time of an article that is published or scheduled (the
+      Publish and Unpublish buttons are the admin's, ArticleAdmin checks them);
     - edit conflicts: the form carries the article's `version` as it was when
       opened; the row is locked and its version compared before saving, so a
       second person's save never overwrites the first's.
@@ -37,14 +42,24 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.conflict = None
+        published_at = self.fields.get("published_at")
+        if published_at is not None and self.instance.status == Article.Status.DRAFT:
+            # Empty means "the moment it is published" (Article.time_to_publish).
+            published_at.required = False
+            if not self.instance.publication_time_chosen:
+                self.initial["published_at"] = None
         if "version" in self.fields:
             # Absent (a script posting by hand): no conflict check, like before this field existed.
             self.fields["version"].required = False
-        status = self.fields.get("status")
-        if status is not None and not self.may_publish and self.instance.status == Article.Status.DRAFT:
-            # Offer only what the user may choose; clean() still refuses the rest.
-            status.widget.choices = [(Article.Status.DRAFT, Article.Status.DRAFT.label)]
-            status.help_text = "Only editors can publish or schedule an article."
+
+    def clean_published_at(self):
+        chosen = self.cleaned_data["published_at"]
+        stored = self.instance.published_at
+        self.instance.publication_time_chosen = self.instance.status == Article.Status.PUBLISHED or chosen is not None
+        if chosen is None or (stored is not None and chosen == stored.replace(microsecond=0)):
+            # The widget shows whole seconds: sent back unchanged, the time must not move by a fraction.
+            return stored
+        return chosen
 
     def clean(self):
         cleaned_data = super().clean()
@@ -56,14 +71,9 @@ class ArticleAdminForm(forms.ModelForm):
 
     def check_publishing_rights(self, cleaned_data):
         was_published = self.instance.pk is not None and self.instance.status == Article.Status.PUBLISHED
-        status = cleaned_data.get("status", self.instance.status)
-        if (status == Article.Status.PUBLISHED) != was_published:
-            # Publishing or scheduling a draft, or taking a published article back.
-            self.add_error("status" if "status" in self.fields else None, NOT_ALLOWED_TO_PUBLISH)
-        elif (
+        if (
             was_published
-            and "published_at" in cleaned_data
-            and cleaned_data["published_at"] != self.instance.published_at
+            and cleaned_data.get("published_at", self.instance.published_at) != self.instance.published_at
         ):
             self.add_error(
                 "published_at",

@@ -19,6 +19,16 @@ from .. import revisions
 HISTORY_LENGTH = 50
 
 
+def restore_outcome(article):
+    """Whether and where the article is live, in plain words."""
+    if article.is_live:
+        return f"It is live at {article.get_absolute_url()}."
+    if article.is_scheduled:
+        when = date_format(timezone.localtime(article.published_at), "j M Y, H:i")
+        return f"It is scheduled for {when}, at {article.get_absolute_url()}."
+    return "It is a draft: readers cannot see it."
+
+
 class ArticleHistoryAdmin(VersionAdmin):
     """
     VersionAdmin keeps a revision of every add and change in the admin, with
@@ -162,8 +172,11 @@ class ArticleHistoryAdmin(VersionAdmin):
         if request.method == "POST":
             if not self.may_restore(request, article):
                 raise PermissionDenied
+            with_publication = request.POST.get("with_publication") == "yes"
             try:
-                restored, notes = revisions.restore_version(version=version, by=request.user)
+                restored, notes = revisions.restore_version(
+                    version=version, by=request.user, with_publication=with_publication
+                )
             except revisions.RestoreError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return redirect(request.path)
@@ -171,19 +184,24 @@ class ArticleHistoryAdmin(VersionAdmin):
             self.log_change(request, restored, f"Restored the revision of {when}.")
             self.message_user(
                 request,
-                "Restored. The restore is itself a new revision: it can be undone from the history.",
+                f"Restored. {restore_outcome(restored)} The restore is itself a new revision, and the article as "
+                "it was before is kept in the history: it can be undone.",
                 messages.SUCCESS,
             )
             for note in notes:
                 self.message_user(request, f"Not restored: {note}.", messages.WARNING)
             return redirect(reverse(f"{self.admin_site.name}:articles_article_change", args=[article.pk]))
         changes = revisions.compare(revisions.state_from_version(version), revisions.state_from_db(article.pk))
+        publication = revisions.publication_labels()
         context = self._context(
             request,
             article,
             title=f"Revision of {date_format(timezone.localtime(version.revision.date_created), 'j M Y, H:i')}",
             version=version,
             changes=changes,
+            content_changes=[change for change in changes if change.label not in publication],
+            publication_changes=[change for change in changes if change.label in publication],
+            state_now=restore_outcome(article),
             **(extra_context or {}),
         )
         return TemplateResponse(request, "admin/articles/article/revision_restore.html", context)

@@ -14,6 +14,7 @@ from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
 from .images import Image, Rendition, image_upload_to, srcset
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
+from .redirects import ArticleRedirect, ArticleRedirectQuerySet
 from .search import ArticleSearchEntry
 from .taxonomy import Author, Section, Tag
 
@@ -23,6 +24,8 @@ __all__ = [
     "RELATED_WINDOW",
     "Article",
     "ArticleQuerySet",
+    "ArticleRedirect",
+    "ArticleRedirectQuerySet",
     "ArticleSearchEntry",
     "Author",
     "Authorship",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
@@ -72,6 +73,13 @@ class Article(models.Model):
         default=timezone.now,
         help_text="Hidden from readers until this time, even when published. A future time schedules the article.",
     )
+    publication_time_chosen = models.BooleanField(
+        default=False,
+        help_text=(
+            "Set when an editor chose the publication time (a schedule, a back-date) or the article went live: "
+            "publishing keeps that time. Otherwise publishing sets it to the moment of publication."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     tags = TaggableManager(through="TaggedArticle", blank=True)
@@ -124,11 +132,15 @@ class Article(models.Model):
         self.updated_at = timezone.now()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at", "version"}
+        previous_address = None
         if not self._state.adding:
             # Incremented in the UPDATE itself, so two saves never hand out the
             # same number; Django reads the new value back (RETURNING).
             self.version = F("version") + 1
+            previous_address = self.address_readers_may_know()
         super().save(*args, **kwargs)
+        if previous_address is not None:
+            self.remember_address(previous_address)
 
     def get_absolute_url(self):
         published = timezone.localtime(self.published_at)
@@ -138,6 +150,54 @@ class Article(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def address_readers_may_know(self):
+        """
+        The stored article's address when readers may have it (it is or was
+        published, or its time is set), else None. Read before a save that may move it.
+        """
+        stored = (
+            Article.objects.filter(pk=self.pk)
+            .filter(Q(status=Article.Status.PUBLISHED) | Q(publication_time_chosen=True))
+            .values("slug", "published_at")
+            .first()
+        )
+        return Article(**stored).get_absolute_url() if stored else None
+
+    def remember_address(self, old_address):
+        """After a move: the old address redirects here for good (articles.ArticleRedirect)."""
+        from .redirects import ArticleRedirect
+
+        if old_address != self.get_absolute_url():
+            ArticleRedirect.objects.remember(self, old_address)
+
+    def time_to_publish(self, now):
+        """The one rule: publishing keeps a time an editor chose (or it had when live), else it is now."""
+        return self.published_at if self.publication_time_chosen else now
+
+    def missing_for_publication(self, *, has_byline=None):
+        """
+        What the article still needs before readers may see it, as phrases for
+        one message ("a standfirst", ...); empty when it is ready. Every way
+        of going live asks this (services.publish_articles, the admin form,
+        restores). `has_byline` for a byline not saved yet (the admin's inline).
+        """
+        if has_byline is None:
+            has_byline = self.pk is not None and self.authorships.exists()
+        missing = []
+        if not self.headline.strip():
+            missing.append("a headline")
+        if not self.standfirst.strip():
+            missing.append("a standfirst")
+        if not strip_tags(self.body or "").strip():
+            missing.append("a body with text")
+        if self.section_id is None:
+            missing.append("a section")
+        if not (has_byline or self.credit.strip()):
+            missing.append("a byline or a credit")
+        if self.lead_image_id is not None and not self.lead_image.alt_text.strip():
+            missing.append("alt text for the lead image (in the photo library)")
+        return missing
 
     @property
     def byline(self):

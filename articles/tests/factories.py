@@ -22,9 +22,19 @@ def make_author(name=None, **fields):
     return Author.objects.create(name=name, slug=fields.pop("slug", f"author-{n}"), **fields)
 
 
-def make_article(days=-1, status=Article.Status.PUBLISHED, tags=(), authors=(), published_at=None, **fields):
-    """An article published `days` from now (negative: in the past, positive: scheduled)."""
+def make_article(
+    days=-1, status=Article.Status.PUBLISHED, tags=(), authors=(), published_at=None, ready=False, **fields
+):
+    """
+    An article published `days` from now (negative: in the past, positive: scheduled).
+    `ready`: with what publishing asks for (Article.missing_for_publication) besides the headline and body.
+    """
     n = next(_serial)
+    if ready:
+        fields.setdefault("standfirst", f"Standfirst of article {n}.")
+        fields.setdefault("credit", "Newsroom staff")
+        if "section" not in fields and "section_id" not in fields:
+            fields["section"] = make_section()
     fields.setdefault("headline", f"Headline {n}")
     fields.setdefault("slug", f"headline-{n}")
     fields.setdefault("body", f"<p>Body of article {n}.</p>")

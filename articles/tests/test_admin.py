@@ -210,15 +210,19 @@ def test_add_form_layout(admin_client):
     assert "Address and history" in fieldsets
     first, publishing = fieldsets[None], fieldsets["Publishing"]
     assert [field.field.name for line in first for field in line] == ["headline", "standfirst", "body"]
-    assert [field.field.name for line in publishing for field in line] == [
-        "status",
+    assert [
+        field.field["name"] if field.is_readonly else field.field.name for line in publishing for field in line
+    ] == [
+        "state",
         "published_at",
         "section",
         "tags",
         "credit",
     ]
     page = response.content.decode()
-    positions = [page.index(f'id="id_{name}"') for name in ["headline", "standfirst", "body", "status", "slug"]]
+    positions = [
+        page.index(f'id="id_{name}"') for name in ["headline", "standfirst", "body", "published_at_0", "slug"]
+    ]
     assert positions == sorted(positions)
     # The inlines, with the prefixes the POST below uses.
     assertContains(response, 'name="authorships-TOTAL_FORMS"')
@@ -269,7 +273,6 @@ def article_form_data(client, url=f"{ARTICLES}add/", **overrides):
         "slug": "mali-votes-on-a-new-constitution",
         "standfirst": "Polls opened at dawn.",
         "body": "<p>Voters queued from dawn.</p>",
-        "status": Article.Status.PUBLISHED,
         "published_at_0": published_at.strftime("%Y-%m-%d"),
         "published_at_1": published_at.strftime("%H:%M:%S"),
         "tags": [],
@@ -291,6 +294,7 @@ def test_add_article_with_tags_byline_and_related_articles(admin_client):
         article_form_data(
             admin_client,
             section=section.pk,
+            _publish="Publish",
             tags=["mali", "Constitution", "  Referendum   day ", "constitution"],
             published_at_0=when.strftime("%Y-%m-%d"),
             published_at_1=when.strftime("%H:%M"),
@@ -313,10 +317,11 @@ def test_add_article_with_tags_byline_and_related_articles(admin_client):
     )
 
     assert response.status_code == 200
-    assert response.redirect_chain == [(ARTICLES, 302)]
     article = Article.objects.get(slug="mali-votes-on-a-new-constitution")
+    assert response.redirect_chain == [(f"{ARTICLES}{article.pk}/change/", 302)]
+    url = article.get_absolute_url()
     assert message_texts(response) == [
-        f'The article “<a href="{ARTICLES}{article.pk}/change/">{article.headline}</a>” was added successfully.'
+        f'“{article.headline}” is live since {when:%-d %b %Y, %H:%M} at <a href="{url}">{url}</a>.'
     ]
     assert article.headline == "Mali votes on a new constitution"
     assert article.standfirst == "Polls opened at dawn."
@@ -333,9 +338,7 @@ def test_add_article_with_tags_byline_and_related_articles(admin_client):
 
 
 def test_add_article_without_tags_or_inlines(admin_client):
-    response = admin_client.post(
-        f"{ARTICLES}add/", article_form_data(admin_client, status=Article.Status.DRAFT), follow=True
-    )
+    response = admin_client.post(f"{ARTICLES}add/", article_form_data(admin_client), follow=True)
 
     assert response.redirect_chain == [(ARTICLES, 302)]
     article = Article.objects.get()
@@ -393,7 +396,7 @@ def test_change_form_renders_existing_tags_as_selected_options(admin_client):
 
 def test_change_form_resave_keeps_the_tag_whatever_its_case(admin_client):
     author = make_author("Ana")
-    article = make_article(tags=["Mali"], authors=[author])
+    article = make_article(tags=["Mali"], authors=[author], ready=True)
     local = timezone.localtime(article.published_at)
     data = {
         **rendered_form_data(admin_client, f"{ARTICLES}{article.pk}/change/"),
@@ -476,13 +479,19 @@ def test_section_and_author_autocomplete_results_are_in_name_order(admin_client)
 
 
 def test_publish_now_makes_drafts_and_scheduled_articles_live(admin_client):
-    draft = make_article(status=Article.Status.DRAFT, days=-5)
-    scheduled = make_article(days=4)
+    draft = make_article(status=Article.Status.DRAFT, days=-5, ready=True)
+    scheduled = make_article(days=4, ready=True)
     live = make_article(days=-2)
     live_since = live.published_at
     before = timezone.now()
 
+    # Published articles among them: a page says what will happen first, and nothing changes yet.
     response = post_action(admin_client, ARTICLES, "publish_now", [draft, scheduled, live])
+    assertContains(response, "Articles already live stay exactly as they are")
+    assertContains(response, f"{live.headline}</a>: Live since")
+    assert Article.objects.published().count() == 1
+
+    response = post_action(admin_client, ARTICLES, "publish_now", [draft, scheduled, live], post="yes")
 
     assert response.status_code == 200
     assert message_texts(response) == ["2 articles are now live."]
@@ -497,13 +506,13 @@ def test_publish_now_makes_drafts_and_scheduled_articles_live(admin_client):
 
 
 def test_publish_now_singular_and_nothing_to_do_messages(admin_client):
-    draft = make_article(status=Article.Status.DRAFT)
+    draft = make_article(status=Article.Status.DRAFT, ready=True)
     live = make_article(days=-1)
 
     response = post_action(admin_client, ARTICLES, "publish_now", [draft])
     assert message_texts(response) == ["1 article is now live."]
 
-    response = post_action(admin_client, ARTICLES, "publish_now", [live])
+    response = post_action(admin_client, ARTICLES, "publish_now", [live], post="yes")
     assert message_texts(response) == ["The selected articles were already live."]
     assert message_levels(response) == [messages.INFO]
 
@@ -513,7 +522,11 @@ def test_unpublish_returns_articles_to_draft(admin_client):
     draft = make_article(status=Article.Status.DRAFT)
 
     response = post_action(admin_client, ARTICLES, "unpublish", [live, scheduled, draft])
+    assertContains(response, "Readers will no longer see this live story")
+    assertContains(response, "The scheduled article will not appear at its time.")
+    assert Article.objects.filter(status=Article.Status.PUBLISHED).count() == 2
 
+    response = post_action(admin_client, ARTICLES, "unpublish", [live, scheduled, draft], post="yes")
     assert message_texts(response) == ["2 articles are back to draft and hidden from readers."]
     assert set(Article.objects.values_list("status", flat=True)) == {Article.Status.DRAFT}
 
@@ -551,7 +564,7 @@ def test_staff_without_publish_permission_does_not_get_the_actions(staff_without
 def test_staff_with_publish_permission_gets_the_actions(staff_without_publish):
     user = User.objects.get(username="desk")
     user.user_permissions.add(Permission.objects.get(codename="publish_article"))
-    draft = make_article(status=Article.Status.DRAFT)
+    draft = make_article(status=Article.Status.DRAFT, ready=True)
 
     response = staff_without_publish.get(ARTICLES)
     assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish"]

@@ -365,6 +365,8 @@ def test_admin_inline_adds_a_correction_stamped_with_who_and_when(client, articl
     editor = User.objects.create_superuser("editor", "editor@example.com", "pw")
     client.force_login(editor)
     article = articles["published"]
+    # What the form asks of a live story before it saves an update (Article.missing_for_publication).
+    Article.objects.filter(pk=article.pk).update(standfirst="Why it matters.", credit="Staff", section=make_section())
     url = reverse("admin:articles_article_change", args=[article.pk])
     form = client.get(url).context["adminform"].form
     data = {

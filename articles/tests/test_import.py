@@ -14,7 +14,7 @@ from django.utils import timezone
 from articles.management.commands.import_article import Unparseable, parse_page
 from articles.models import Article
 
-from .factories import make_article
+from .factories import make_article, make_section
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,15 @@ SEED_HEADLINE = "Mali receives helicopters and weapons from Russia"
 SEED_TIME = datetime(2021, 10, 1, 9, 0, tzinfo=UTC)
 PREVIOUS = "Forced repossession of leased assets to be suspended until next year"
 NEXT = "Dubai Expo 2020 attempt to shield UAE rights abuses, says HRW"
+
+
+@pytest.fixture(autouse=True)
+def world():
+    return make_section("World", slug="world")
+
+
+# What publishing needs that a text page does not carry (Article.missing_for_publication).
+READY = ("--section", "world", "--credit", "Al Jazeera and news agencies")
 
 
 def run(*args):
@@ -148,7 +157,9 @@ def test_lines_of_one_paragraph_are_joined_and_windows_line_ends_are_fine(tmp_pa
 
 
 def test_publish_at_in_the_past_publishes(tmp_path):
-    out, _err, error = run(SEED, "--publish-at", "2021-10-01T09:00:00+00:00", "--credit", "Al Jazeera")
+    out, _err, error = run(
+        SEED, "--publish-at", "2021-10-01T09:00:00+00:00", "--credit", "Al Jazeera", "--section", "world"
+    )
 
     assert error is None
     article = Article.objects.get()
@@ -162,7 +173,7 @@ def test_publish_at_in_the_past_publishes(tmp_path):
 def test_publish_at_in_the_future_schedules(tmp_path):
     when = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
 
-    out, _err, error = run(SEED, "--publish-at", when.isoformat())
+    out, _err, error = run(SEED, "--publish-at", when.isoformat(), *READY)
 
     assert error is None
     article = Article.objects.get()
@@ -172,8 +183,24 @@ def test_publish_at_in_the_future_schedules(tmp_path):
 
 def test_naive_publish_at_is_in_the_newsrooms_time_zone(settings):
     settings.TIME_ZONE = "Africa/Bamako"  # UTC+0 all year, but named
-    run(SEED, "--publish-at", "2021-10-01 09:00")
+    run(SEED, "--publish-at", "2021-10-01 09:00", *READY)
     assert Article.objects.get().published_at == SEED_TIME
+
+
+def test_publish_at_without_what_readers_need_leaves_a_draft_and_says_what_is_missing():
+    out, _err, error = run(SEED, "--publish-at", "2021-10-01T09:00:00+00:00")
+
+    assert error is None
+    article = Article.objects.get()
+    assert article.status == Article.Status.DRAFT and article.body
+    assert "created draft" in out
+    assert "not published: it still needs a section and a byline or a credit" in out
+
+
+def test_unknown_section_stops_before_touching_anything():
+    _out, _err, error = run(SEED, "--section", "nowhere")
+    assert "there is no section with that slug" in str(error)
+    assert not Article.objects.exists()
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2021-13-01T09:00", ""])
@@ -197,7 +224,7 @@ def test_neighbours_match_when_the_site_has_them(tmp_path):
     make_article(published_at=SEED_TIME + timedelta(hours=2), headline=NEXT)
     make_article(published_at=SEED_TIME + timedelta(hours=1), status=Article.Status.DRAFT, headline="A draft between")
 
-    out, _err, _error = run(SEED, "--publish-at", SEED_TIME.isoformat())
+    out, _err, _error = run(SEED, "--publish-at", SEED_TIME.isoformat(), *READY)
 
     assert f"previous article: matches “{PREVIOUS}”" in out
     assert f"next article: matches “{NEXT}”" in out
@@ -207,7 +234,7 @@ def test_neighbours_that_differ_are_reported(tmp_path):
     make_article(published_at=SEED_TIME - timedelta(hours=2), headline=PREVIOUS)
     make_article(published_at=SEED_TIME + timedelta(hours=1), headline="Something else came next")
 
-    out, _err, _error = run(SEED, "--publish-at", SEED_TIME.isoformat())
+    out, _err, _error = run(SEED, "--publish-at", SEED_TIME.isoformat(), *READY)
 
     assert f"previous article: matches “{PREVIOUS}”" in out
     assert f"next article: MISMATCH: the page names “{NEXT}”, the site has “Something else came next”" in out

@@ -64,6 +64,7 @@ def draft():
         days=-1,
         status=DRAFT,
         headline="Embargoed investigation",
+        standfirst="What the documents show.",
         body="<p>The secret findings.</p>",
         section=make_section("Africa"),
         authors=[make_author("Amara Diallo")],
@@ -178,6 +179,18 @@ def test_anyone_with_the_link_reads_the_draft_as_readers_will(client, draft):
     assertNotContains(response, "application/ld+json")
     assert response.content.count(b"<h1") == 1
     assert_private(response)
+
+
+def test_preview_links_never_say_published(client, draft, scheduled):
+    """The dates line tells the truth: not "Published <date>" before the article is."""
+    draft_page = client.get(PreviewLink.objects.create(article=draft).get_absolute_url())
+    scheduled_page = client.get(PreviewLink.objects.create(article=scheduled).get_absolute_url())
+
+    assertContains(draft_page, '<p class="dates">Not published</p>', html=True)
+    assertNotContains(draft_page, "Published")
+    when = scheduled.published_at.strftime("%Y-%m-%dT%H:%M:%S")
+    assertContains(scheduled_page, f'Scheduled for <time datetime="{when}')
+    assertNotContains(scheduled_page, "Published")
 
 
 def test_preview_shows_no_corrections_until_published(client, draft):

@@ -216,7 +216,12 @@ def corpus():
             section=science,
         )
     draft = make_article(
-        days=-3, status=DRAFT, headline="Wagner draft story", slug="draft", body="<p>Wagner Wagner Wagner.</p>"
+        days=-3,
+        status=DRAFT,
+        headline="Wagner draft story",
+        slug="draft",
+        body="<p>Wagner Wagner Wagner.</p>",
+        ready=True,
     )
     scheduled = make_article(
         days=3, headline="Wagner scheduled story", slug="scheduled", body="<p>Wagner Wagner Wagner.</p>"

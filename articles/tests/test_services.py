@@ -5,11 +5,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from articles import revisions
-from articles.models import Article, Tag, TaggedArticle
-from articles.services import merge_tags, publish_articles, unpublish_articles
+from articles.models import Article, Image, Tag, TaggedArticle
+from articles.services import NotReady, merge_tags, publish_articles, unpublish_articles
 from articles.signals import content_changed
 
-from .factories import make_article
+from .factories import make_article, make_author, make_image
 
 pytestmark = pytest.mark.django_db
 
@@ -41,15 +41,16 @@ def saved_articles():
 
 
 def test_publish_makes_articles_live_now_and_leaves_live_ones_alone(editor):
+    """With `at` (the list action's "Publish now"): drafts and scheduled articles go live then."""
     live = make_article(days=-3)
-    scheduled = make_article(days=+1)
-    draft = make_article(days=-2, status=DRAFT)
-    future_draft = make_article(days=+2, status=DRAFT)
+    scheduled = make_article(days=+1, ready=True)
+    draft = make_article(days=-2, status=DRAFT, ready=True)
+    future_draft = make_article(days=+2, status=DRAFT, ready=True)
     untouched = make_article(days=+1)
     live_published_at = live.published_at
 
     before = timezone.now()
-    changed = publish_articles(articles=Article.objects.exclude(pk=untouched.pk), by=editor)
+    changed = publish_articles(articles=Article.objects.exclude(pk=untouched.pk), by=editor, at=timezone.now())
     after = timezone.now()
 
     assert changed == 3
@@ -64,6 +65,57 @@ def test_publish_makes_articles_live_now_and_leaves_live_ones_alone(editor):
     untouched.refresh_from_db()
     assert untouched.is_scheduled
     assert publish_articles(articles=Article.objects.exclude(pk=untouched.pk), by=editor) == 0
+
+
+def test_publishing_a_draft_sets_the_time_to_now_unless_an_editor_chose_one(editor):
+    """The bug this rule fixes: a draft written weeks ago went live under its creation date."""
+    old_draft = make_article(days=-30, status=DRAFT, ready=True)
+    back_dated = make_article(days=-10, status=DRAFT, ready=True, publication_time_chosen=True)
+    to_schedule = make_article(days=+2, status=DRAFT, ready=True, publication_time_chosen=True)
+    scheduled = make_article(days=+3, ready=True, publication_time_chosen=True)
+    chosen = {article.pk: article.published_at for article in (back_dated, to_schedule, scheduled)}
+
+    before = timezone.now()
+    assert publish_articles(articles=Article.objects.all(), by=editor) == 3
+
+    old_draft.refresh_from_db()
+    assert old_draft.is_live and old_draft.published_at >= before and old_draft.publication_time_chosen
+    for article in (back_dated, to_schedule, scheduled):
+        article.refresh_from_db()
+        assert article.published_at == chosen[article.pk]
+    assert back_dated.is_live and to_schedule.is_scheduled and scheduled.is_scheduled
+
+
+def test_publishing_is_all_or_nothing_and_says_what_each_article_misses(editor):
+    ready = make_article(status=DRAFT, ready=True)
+    empty = make_article(status=DRAFT, headline="Empty", body="<p> </p><figure></figure>")
+    no_section = make_article(status=DRAFT, ready=True, headline="Nowhere", section=None)
+    credited = make_article(status=DRAFT, ready=True, credit="", authors=[make_author()])
+
+    with pytest.raises(NotReady) as refused:
+        publish_articles(articles=[ready, empty, no_section, credited], by=editor)
+
+    assert str(refused.value) == (
+        "Nothing was published: “Empty” needs a standfirst, a body with text, a section and a byline or a credit; "
+        "“Nowhere” needs a section."
+    )
+    assert not Article.objects.filter(status=PUBLISHED).exists()
+    assert not revisions.versions_for(ready.pk).exists()
+    assert publish_articles(articles=[ready, credited], by=editor) == 2
+
+
+def test_a_lead_image_without_alt_text_is_not_ready(editor, settings, tmp_path):
+    """The library requires alt text, but a photo loaded from a fixture or imported may lack it."""
+    settings.MEDIA_ROOT = tmp_path
+    image = make_image(renditions=False)
+    Image.objects.filter(pk=image.pk).update(alt_text=" ")
+    article = make_article(status=DRAFT, ready=True, lead_image=image)
+
+    with pytest.raises(NotReady, match=r"^Not published: it still needs alt text for the lead image"):
+        publish_articles(articles=[article], by=editor)
+
+    Image.objects.filter(pk=image.pk).update(alt_text="Voters queue at a polling station in Bamako")
+    assert publish_articles(articles=[article], by=editor) == 1
 
 
 def test_unpublish_returns_live_and_scheduled_articles_to_draft(editor):
@@ -88,7 +140,7 @@ def test_unpublish_returns_live_and_scheduled_articles_to_draft(editor):
 
 def test_publishing_saves_each_article_with_a_revision_of_its_own(editor, saved_articles):
     """Saved one by one (the cache follows post_save), each with a revision by the user, with the comment."""
-    drafts = [make_article(status=DRAFT) for _ in range(2)]
+    drafts = [make_article(status=DRAFT, ready=True) for _ in range(2)]
     live = make_article(days=-1)
     saved_articles.clear()
 
@@ -120,7 +172,7 @@ def test_unpublishing_saves_each_article_with_a_revision_of_its_own(editor, save
 
 
 def test_every_publishing_change_bumps_the_version(editor):
-    article = make_article(status=DRAFT)
+    article = make_article(status=DRAFT, ready=True)
     publish_articles(articles=[article], by=editor)
     unpublish_articles(articles=[article], by=editor)
     article.refresh_from_db()

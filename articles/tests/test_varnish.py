@@ -50,8 +50,8 @@ drafts = []
 for n in range(2):
     draft = Article.objects.create(
         headline=f"Varnish test draft {{n}}", slug=f"varnish-test-draft-{{n}}", standfirst="Not yet.",
-        body="<p>Draft body.</p>", section=template.section, status=Article.Status.DRAFT,
-        published_at=template.published_at,
+        body="<p>Draft body.</p>", section=template.section, credit="Newsroom staff", status=Article.Status.DRAFT,
+        published_at=template.published_at, publication_time_chosen=True,
     )
     drafts.append(draft)
 link = PreviewLink.objects.create(article=drafts[1])
@@ -116,9 +116,21 @@ class Editor:
             data = [(name, str(index + 1) if name == "corrections-TOTAL_FORMS" else value) for name, value in data]
             data += [(f"corrections-{index}-kind", "correction"), (f"corrections-{index}-text", add_correction)]
             data += [(f"corrections-{index}-article", str(pk))]
-        response = self.http.post(url, data=[*data, ("_save", "Save")], allow_redirects=False, timeout=15)
+        button = [] if "_publish" in changes else [("_save", "Save")]
+        response = self.http.post(url, data=[*data, *button], allow_redirects=False, timeout=15)
         saved = time.monotonic()
         assert response.status_code == 302, re.findall(r'<ul class="errorlist[^>]*>.*?</ul>', response.text)
+        return saved
+
+    def unpublish(self, pk):
+        """Unpublish from the form's confirmation page; when the response arrived."""
+        url = f"{self.site.base}/admin/articles/article/{pk}/unpublish/"
+        page = self.http.get(url, timeout=15)
+        assert page.status_code == 200 and "Readers will no longer see" in page.text
+        data = form_values(page.text, "publishing-confirmation")
+        response = self.http.post(url, data=data, allow_redirects=False, timeout=15)
+        saved = time.monotonic()
+        assert response.status_code == 302
         return saved
 
 
@@ -216,8 +228,8 @@ def test_a_publication_is_visible_through_varnish_within_a_second(site):
     draft = site.content["drafts"][0]
     assert site.get(draft["url"]).status_code == 404
     cached(site, "/")
-    # The draft already has a publication time in the past: publishing is setting its status.
-    saved = site.editor().change(draft["pk"], {"status": "published"})
+    # The draft's publication time was chosen, in the past: publishing keeps it, and its address.
+    saved = site.editor().change(draft["pk"], {"_publish": "Publish"})
     shown = lambda r: r.status_code == 200 and draft["headline"] in r.text  # noqa: E731
     assert first_seen(site, draft["url"], shown, saved) <= VISIBLE_WITHIN
     assert first_seen(site, "/", lambda r: draft["headline"] in r.text, saved) <= VISIBLE_WITHIN
@@ -237,7 +249,7 @@ def test_an_unpublished_article_is_gone_through_varnish_within_a_second(site):
     article = site.content["published"][0]
     cached(site, article["url"])
     cached(site, "/")
-    saved = site.editor().change(article["pk"], {"status": "draft"})
+    saved = site.editor().unpublish(article["pk"])
     assert first_seen(site, article["url"], lambda r: r.status_code == 404, saved) <= VISIBLE_WITHIN
     assert first_seen(site, "/", lambda r: article["headline"] not in r.text, saved) <= VISIBLE_WITHIN
 

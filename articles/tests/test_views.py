@@ -432,8 +432,23 @@ def test_preview_banner_says_draft_or_scheduled_time(admin_client, utc):
     draft = make_article(status=DRAFT)
     scheduled = make_article(published_at=datetime(2031, 1, 15, 8, 0, tzinfo=UTC))
 
-    assertContains(admin_client.get(draft.get_absolute_url()), "This is a draft.")
-    assertContains(admin_client.get(scheduled.get_absolute_url()), "Scheduled for 15 January 2031, 08:00 UTC.")
+    draft_page, scheduled_page = (
+        admin_client.get(draft.get_absolute_url()),
+        admin_client.get(scheduled.get_absolute_url()),
+    )
+
+    assertContains(draft_page, "This is a draft.")
+    assertContains(scheduled_page, "Scheduled for 15 January 2031, 08:00 UTC.")
+    # The dates line under the byline too: never "Published <date>" before it is.
+    assertContains(draft_page, '<p class="dates">Not published</p>', html=True)
+    assertContains(
+        scheduled_page,
+        '<p class="dates">Scheduled for '
+        '<time datetime="2031-01-15T08:00:00+00:00">15 January 2031, 08:00 UTC</time></p>',
+        html=True,
+    )
+    for page in (draft_page, scheduled_page):
+        assertNotContains(page, "Published")
 
 
 @pytest.mark.parametrize("hidden", ["draft", "scheduled"])

@@ -26,7 +26,14 @@ from articles.models import Article, Author, Related, Tag
 from articles.roles import ensure_roles
 from articles.services import publish_articles, unpublish_articles
 
-from .factories import make_article, make_author, make_section, relate
+from . import factories
+from .factories import make_author, make_section, relate
+
+
+def make_article(**fields):
+    """Ready for readers unless a test says otherwise: the form refuses to update a live story that is not."""
+    return factories.make_article(**{"ready": True, **fields})
+
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +122,6 @@ def new_article_data(client, **overrides):
         "slug": "floods-in-the-sahel",
         "standfirst": "Rivers rose overnight.",
         "body": "<p>Rivers rose overnight.</p>",
-        "status": "draft",
         "published_at_0": local.strftime("%Y-%m-%d"),
         "published_at_1": local.strftime("%H:%M:%S"),
     }
@@ -143,7 +149,7 @@ def test_the_migration_creates_the_two_groups():
     assert {"add_article", "change_article", "view_article", "add_image", "view_image"} <= reporter
     assert {"view_tag", "view_section", "view_author", "add_authorship", "add_related"} <= reporter
     assert not reporter & {"publish_article", "add_tag", "change_tag", "delete_tag", "change_section", "delete_image"}
-    for model in ["article", "tag", "section", "author", "image", "authorship", "related"]:
+    for model in ["article", "tag", "section", "author", "image", "authorship", "related", "articleredirect"]:
         assert {f"{action}_{model}" for action in ["add", "change", "delete", "view"]} <= editor
     assert "publish_article" in editor
 
@@ -170,9 +176,9 @@ def test_a_reporter_drafts_an_article_stamped_as_theirs(reporter_client, reporte
 def test_a_reporter_is_offered_only_draft(reporter_client):
     response = reporter_client.get(f"{ARTICLES}add/")
 
-    status = response.context["adminform"].form.fields["status"]
-    assert [value for value, _label in status.widget.choices] == ["draft"]
-    assertContains(response, "Only editors can publish or schedule an article.")
+    assert "status" not in response.context["adminform"].form.fields
+    assertContains(response, '<input type="submit" value="Save draft" name="_continue" class="default">', html=True)
+    assertNotContains(response, 'name="_publish"')
     # And no publishing actions on the list.
     response = reporter_client.get(ARTICLES)
     assert [name for name, _ in response.context["action_form"].fields["action"].choices if name] == [
@@ -185,26 +191,24 @@ def test_a_reporter_cannot_publish_or_schedule_a_new_article(reporter_client, da
     local = timezone.localtime() + timedelta(days=days)
     data = new_article_data(
         reporter_client,
-        status="published",
+        _publish="Publish",
         published_at_0=local.strftime("%Y-%m-%d"),
         published_at_1=local.strftime("%H:%M:%S"),
     )
 
     response = reporter_client.post(f"{ARTICLES}add/", data)
 
-    assert response.status_code == 200
-    assertContains(response, "Only editors can publish, schedule or unpublish articles.")
+    assert response.status_code == 403
     assert not Article.objects.exists()
 
 
 def test_a_reporter_cannot_publish_their_own_draft(reporter_client, reporter):
     draft = make_article(status=Article.Status.DRAFT, created_by=reporter, headline="Mine")
 
-    data = form_data(reporter_client, change_url(draft), status="published", headline="Mine, published")
-    response = reporter_client.post(change_url(draft), data)
-
-    assert response.status_code == 200
-    assertContains(response, "Only editors can publish, schedule or unpublish articles.")
+    for button in ["_publish", "_publish_now"]:
+        data = form_data(reporter_client, change_url(draft), headline="Mine, published", **{button: "Publish"})
+        assert reporter_client.post(change_url(draft), data).status_code == 403
+    assert reporter_client.post(f"{ARTICLES}{draft.pk}/unpublish/").status_code == 403
     draft.refresh_from_db()
     assert (draft.status, draft.headline) == (Article.Status.DRAFT, "Mine")
 
@@ -314,23 +318,19 @@ def test_the_form_refuses_any_publishing_change_without_the_right():
         may_publish = False
 
         class Meta(ArticleAdminForm.Meta):
-            fields = ["headline", "slug", "status", "published_at"]
+            fields = ["headline", "slug", "published_at"]
 
     def post(article, **changes):
         local = timezone.localtime(article.published_at)
         data = {
             "headline": article.headline,
             "slug": article.slug,
-            "status": article.status,
             "published_at": local.strftime("%Y-%m-%d %H:%M:%S.%f"),
             **changes,
         }
         return ReporterForm(data, instance=article)
 
     assert post(live).is_valid()
-    unpublish = post(live, status="draft")
-    assert not unpublish.is_valid()
-    assert "Only editors can publish, schedule or unpublish" in str(unpublish.errors["status"])
     moved = post(scheduled, published_at="2030-01-01 09:00")
     assert not moved.is_valid()
     assert "Only editors can change the publication time" in str(moved.errors["published_at"])
@@ -361,7 +361,7 @@ def test_an_editor_publishes_schedules_unpublishes_and_deletes(editor_client):
         form_data(
             editor_client,
             change_url(draft),
-            status="published",
+            _publish="Schedule",
             published_at_0=soon.strftime("%Y-%m-%d"),
             published_at_1=soon.strftime("%H:%M:%S"),
         ),
@@ -371,7 +371,7 @@ def test_an_editor_publishes_schedules_unpublishes_and_deletes(editor_client):
     assert draft.is_scheduled
 
     response = editor_client.post(
-        ARTICLES, {"action": "publish_now", "_selected_action": [draft.pk], "index": 0}, follow=True
+        ARTICLES, {"action": "publish_now", "_selected_action": [draft.pk], "index": 0, "post": "yes"}, follow=True
     )
     assert "1 article is now live." in message_texts(response)
     draft.refresh_from_db()
@@ -570,14 +570,16 @@ def test_a_restore_leaves_out_what_was_deleted_since(editor_client, story):
 
 
 def test_a_restore_that_cannot_be_done_changes_nothing(editor_client, story):
-    """Its address is now another article's: a clear message, and the article stays as it is."""
+    """Its address, asked back, is now another article's: a clear message, and the article stays as it is."""
     first = article_versions(story)[0]
     old_slug = story.slug
     story.slug, story.headline = "moved", "Moved"
     story.save()
     make_article(slug=old_slug, headline="Squatter")
 
-    response = editor_client.post(f"{ARTICLES}{story.pk}/history/{first.pk}/", follow=True)
+    response = editor_client.post(
+        f"{ARTICLES}{story.pk}/history/{first.pk}/", {"with_publication": "yes"}, follow=True
+    )
 
     assert f"Cannot restore: another article now has its address “{old_slug}”." in message_texts(response)
     story.refresh_from_db()

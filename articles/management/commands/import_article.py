@@ -1,7 +1,8 @@
 """
 manage.py import_article PATH... turns wire and web text pages into draft articles
 (the page format is in docs/editors.md). Only --publish-at publishes: whoever can
-run manage.py already holds every right the admin grants.
+run manage.py already holds every right the admin grants. Publishing goes through
+services.publish_articles, so an article that is not ready stays a draft.
 """
 
 import re
@@ -17,7 +18,8 @@ from django.utils.html import escape
 from django.utils.text import slugify
 
 from articles.html import sanitize_html
-from articles.models import Article
+from articles.models import Article, Section
+from articles.services import NotReady, publish_articles
 
 NEIGHBOUR_LINE = re.compile(r"^(?P<label>previous|next) article\s*[:\-–—|]?\s*(?P<title>.+)$", re.IGNORECASE)
 MAX_BYTES = 5 * 1024 * 1024
@@ -117,9 +119,15 @@ class Command(BaseCommand):
             "in the newsroom's time zone); a future time schedules the article",
         )
         parser.add_argument("--credit", help="the credit line, e.g. 'Al Jazeera and news agencies'")
+        parser.add_argument("--section", metavar="SLUG", help="the section the articles belong to, by its slug")
 
-    def handle(self, *, paths, publish_at=None, credit=None, **options):
+    def handle(self, *, paths, publish_at=None, credit=None, section=None, **options):
         publish_at = self.parse_publish_at(publish_at)
+        if section is not None:
+            try:
+                section = Section.objects.get(slug=section)
+            except Section.DoesNotExist:
+                raise CommandError(f"--section {section!r}: there is no section with that slug.") from None
         credit_limit = Article._meta.get_field("credit").max_length
         if credit is not None and len(credit) > credit_limit:
             raise CommandError(f"--credit is {len(credit)} characters long; the most is {credit_limit}.")
@@ -127,7 +135,7 @@ class Command(BaseCommand):
         refused = 0
         for path in paths:
             try:
-                lines = self.import_file(Path(path), publish_at=publish_at, credit=credit)
+                lines = self.import_file(Path(path), publish_at=publish_at, credit=credit, section=section)
             except Unparseable as reason:
                 refused += 1
                 self.stderr.write(f"{path}: refused: {reason}.")
@@ -151,7 +159,7 @@ class Command(BaseCommand):
             moment = timezone.make_aware(moment)
         return moment
 
-    def import_file(self, path, *, publish_at, credit):
+    def import_file(self, path, *, publish_at, credit, section):
         """Import one file in one transaction; returns the report lines, raises Unparseable."""
         try:
             data = path.read_bytes()
@@ -170,11 +178,11 @@ class Command(BaseCommand):
                 state = "scheduled" if article.is_scheduled else "published"
                 report = [f"skipped “{article.headline}” ({slug}): already {state}, so not overwritten"]
             else:
-                report = [self.save(article, slug, page, publish_at=publish_at, credit=credit)]
+                report = [self.save(article, slug, page, publish_at=publish_at, credit=credit, section=section)]
                 article = Article.objects.get(slug=slug)
         return report + self.neighbour_report(article, page.neighbours)
 
-    def save(self, article, slug, page, *, publish_at, credit):
+    def save(self, article, slug, page, *, publish_at, credit, section):
         created = article is None
         if created:
             article = Article(slug=slug)
@@ -184,29 +192,32 @@ class Command(BaseCommand):
         article.body = page.body
         if credit is not None:
             article.credit = credit
-        if publish_at is not None:
-            article.status = Article.Status.PUBLISHED
-            article.published_at = publish_at
+        if section is not None:
+            article.section = section
         try:
             article.full_clean()
         except ValidationError as error:
             messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in error.message_dict.items())
             raise Unparseable(f"the article would be invalid ({messages})") from None
-        if not created and self.snapshot(article) == before:
+        if not created and publish_at is None and self.snapshot(article) == before:
             return f"unchanged draft “{article.headline}” ({slug}): already imported"
         article.save()
-        if publish_at is None:
-            what = "draft"
-        elif article.is_scheduled:
-            what = f"article scheduled for {timezone.localtime(publish_at):%Y-%m-%d %H:%M %Z}"
-        else:
-            what = f"article published at {timezone.localtime(publish_at):%Y-%m-%d %H:%M %Z}"
         verb = "created" if created else "updated"
-        return f"{verb} {what} “{article.headline}” ({slug}), {len(page.paragraphs)} paragraphs"
+        summary = f"“{article.headline}” ({slug}), {len(page.paragraphs)} paragraphs"
+        if publish_at is None:
+            return f"{verb} draft {summary}"
+        try:
+            publish_articles(articles=[article], by=None, at=publish_at, comment="Published by import_article.")
+        except NotReady as not_ready:
+            return f"{verb} draft {summary}; {not_ready.message()[0].lower()}{not_ready.message()[1:]}"
+        article.refresh_from_db()
+        when = f"{timezone.localtime(publish_at):%Y-%m-%d %H:%M %Z}"
+        what = f"article scheduled for {when}" if article.is_scheduled else f"article published at {when}"
+        return f"{verb} {what} {summary}"
 
     @staticmethod
     def snapshot(article):
-        fields = ["headline", "standfirst", "body", "credit", "status", "published_at"]
+        fields = ["headline", "standfirst", "body", "credit", "section_id", "status", "published_at"]
         return {name: getattr(article, name) for name in fields}
 
     @staticmethod
