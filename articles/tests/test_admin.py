@@ -172,11 +172,11 @@ def _articles_with_everything(count):
         )
 
 
-# The changelist's queries, whatever the number of rows: session and user; one
-# each for the section, tag and author filter choices; the paginator's two
+# The changelist's queries, whatever the number of rows: session and user; whether the
+# user set up two-factor authentication (newsroom/admin.py); one each for the section, tag and author filter choices; the paginator's two
 # counts; the page (with its section joined); its tags (prefetched); and two
 # for the date hierarchy.
-CHANGELIST_QUERIES = 11
+CHANGELIST_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [5, 30])
