@@ -172,10 +172,10 @@ def _articles_with_everything(count):
         )
 
 
-# The changelist's queries, whatever the number of rows: session and user; whether the
-# user set up two-factor authentication (newsroom/admin.py); one each for the section, tag and author filter choices; the paginator's two
-# counts; the page (with its section joined); its tags (prefetched); and two
-# for the date hierarchy.
+# The changelist's queries, whatever the number of rows: session and user; whether
+# the user set up two-factor authentication (newsroom/admin.py); one each for the
+# section, tag and author filter choices; the paginator's two counts; the page
+# (with its section joined); its tags (prefetched); and two for the date hierarchy.
 CHANGELIST_QUERIES = 12
 
 
