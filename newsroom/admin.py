@@ -195,6 +195,8 @@ class NewsroomAdminSite(admin.AdminSite):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         request.user._has_authenticator = True
+        # A new phone replaces the old one (perhaps lost), and new recovery codes the old ones.
+        TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
         StaticDevice.objects.filter(user=request.user).delete()
         recovery = StaticDevice.objects.create(user=request.user, name="Recovery codes", confirmed=True)
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]

@@ -263,3 +263,13 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(c
     response = client.post("/admin/password-reset/", {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def test_moving_to_a_new_phone_retires_the_old_one_and_its_recovery_codes(client, editor):
+    log_in(client, "amina", PASSWORD)
+    old_phone, old_codes = enrol(client)
+    with time_machine.travel(timezone.now() + timedelta(seconds=60)):
+        new_phone, new_codes = enrol(client)
+    assert list(TOTPDevice.objects.filter(user=editor)) == [new_phone]
+    assert not StaticToken.objects.filter(token__in=old_codes).exists()
+    assert StaticToken.objects.filter(token__in=new_codes).count() == 10
