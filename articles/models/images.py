@@ -152,7 +152,14 @@ class Image(models.Model):
         # JPEG for every browser; WebP (which every current browser reads) if the JPEGs are not made yet.
         fallback = by_format.get(Rendition.Format.JPEG) or by_format.get(Rendition.Format.WEBP)
         if not fallback:
-            return {"sources": [], "src": placeholder_url(), "srcset": "", "width": self.width, "height": self.height}
+            return {
+                "sources": [],
+                "src": placeholder_url(),
+                "srcset": "",
+                "width": self.width,
+                "height": self.height,
+                "placeholder": True,
+            }
         default = next((r for r in fallback if r.width >= default_width), fallback[-1])
         return {
             "sources": [
