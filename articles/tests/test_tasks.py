@@ -54,7 +54,7 @@ def test_an_upload_is_queued_and_the_worker_makes_its_renditions(admin_client, c
     assert DBTaskResult.objects.filter(task_path="articles.tasks.generate_renditions").count() == 1
     article = make_article(lead_image=image)
     page = client.get(article.get_absolute_url()).text
-    assert "/static/img/photo-pending.svg" in page
+    assert page.count("/static/img/photo-pending.svg") == 1  # the <img>; not the social card or structured data
     assert image.file.url not in page
 
     run_worker()
@@ -110,3 +110,17 @@ def test_retries_stop_after_the_last_delay(admin_client, monkeypatch):
     image.refresh_from_db()
     assert image.renditions_attempts == len(RETRY_DELAYS) + 1
     assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+@pytest.mark.page_cache
+def test_a_cached_page_with_the_placeholder_is_refreshed_when_the_worker_is_done(admin_client, client):
+    image = upload_photo(admin_client)
+    article = make_article(lead_image=image)
+    assert "photo-pending.svg" in client.get(article.get_absolute_url()).text
+    assert "photo-pending.svg" in client.get(article.get_absolute_url()).text  # from the cache now
+
+    run_worker()
+
+    page = client.get(article.get_absolute_url()).text
+    assert "photo-pending.svg" not in page
+    assert Image.objects.get().renditions.get(spec="w960.jpeg").url in page
