@@ -15,12 +15,13 @@ PYTHON ?= $(shell bin/find-python)
 DEMO_ENV = NEWSROOM_DEMO=1 DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
-.PHONY: help run migrate serve serve-cached bench bench-images loadtest faulttest audit test lint format check clean
+.PHONY: help run worker migrate serve serve-cached bench bench-images loadtest faulttest audit test lint format check clean
 
 help:
 	@echo "make run    set up and serve the demo newsroom on http://$(HOST):$(PORT)"
 	@echo "make test   install the test requirements and run the whole suite"
 	@echo "make serve  serve production-like with gunicorn.conf.py (settings from the environment)"
+	@echo "make worker run the background worker (photo renditions) with the settings from the environment"
 	@echo "make serve-cached  the same behind Varnish on VARNISH_PORT (6081), purged on every change (docs/varnish.md)"
 	@echo "make bench  benchmark with wrk at NS=\"1000 10000 100000\" articles (PEER=1: the Wagtail peer too)"
 	@echo "make loadtest  60 s of readers at 64 connections while an editor publishes; zero 5xx, changes visible in 1 s"
@@ -60,8 +61,12 @@ run: $(VENV)/.installed var/secret_key
 	$(DEMO_ENV) $(PY) manage.py load_demo_images
 	$(DEMO_ENV) $(PY) manage.py demo_editor
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
-	$(DEMO_ENV) $(VENV)/bin/gunicorn newsroom.wsgi:application --bind $(HOST):$(PORT) \
-		--workers 2 --access-logfile - --log-level info
+	@# The demo photos' renditions were made by load_demo_images; the worker beside gunicorn makes those
+	@# of new uploads. Ctrl-C (or gunicorn exiting) stops both.
+	@$(DEMO_ENV) $(PY) manage.py db_worker --interval 1 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+		$(DEMO_ENV) $(VENV)/bin/gunicorn newsroom.wsgi:application --bind $(HOST):$(PORT) \
+			--workers 2 --access-logfile - --log-level info
 
 # Production-like serving: the environment decides (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
 # DATABASE_URL, REDIS_URL, ...; DJANGO_DEBUG defaults to 0 here). gunicorn.conf.py sets
@@ -69,6 +74,11 @@ run: $(VENV)/.installed var/secret_key
 serve: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py newsroom.wsgi
+
+# The background worker: photo renditions and any other django.tasks work, queued in the database
+# (django-tasks-db). Run one or more beside `make serve` in production (docs/deployment.md).
+worker: $(VENV)/.installed
+	exec $(PY) manage.py db_worker
 
 # `make serve` behind Varnish (varnish/default.vcl, installed with apt-get when missing): gunicorn on
 # HOST:PORT, Varnish on 127.0.0.1:VARNISH_PORT purged by the site (NEWSROOM_PURGE_URLS); Ctrl-C stops both.

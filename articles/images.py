@@ -14,11 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.template.defaultfilters import filesizeformat
 from PIL import Image as PILImage
-from PIL import ImageOps, UnidentifiedImageError, features
+from PIL import ImageCms, ImageOps, UnidentifiedImageError, features
 
 from .models import Image, Rendition
 
@@ -26,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000
+# WebP's own limit, so every rendition can be encoded in every format; and no strips that
+# would pass the pixel count (1 × 49,999,999) yet exhaust the encoders.
+MAX_SIDE = 16_383
+MAX_ASPECT_RATIO = 20
+# Colour profiles larger than this (sRGB is 3 KB, Display P3 half a kilobyte) are converted to
+# sRGB and left out, not copied into the original and every rendition.
+MAX_ICC_PROFILE_BYTES = 8 * 1024
 
 # Pillow's format names; AVIF only when this Pillow was built with it.
 ACCEPTED_FORMATS = ["JPEG", "PNG", "WEBP", "GIF"] + (["AVIF"] if features.check("avif") else [])
@@ -139,9 +147,24 @@ def prepare_upload(upload):
 
 
 def _check_pixels(size):
+    """Judged from the header alone, before a pixel is decoded."""
     width, height = size
     if width < 1 or height < 1:
         raise ValidationError("This image has no pixels.", code="damaged")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ValidationError(
+            "This image is %(width)s × %(height)s pixels: each side may be at most %(limit)s pixels. Resize it "
+            "(about 4000 pixels wide is plenty) and upload it again.",
+            params={"width": f"{width:,}", "height": f"{height:,}", "limit": f"{MAX_SIDE:,}"},
+            code="too_long_a_side",
+        )
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise ValidationError(
+            "This image is %(width)s × %(height)s pixels: a side may be at most %(ratio)s times the other. "
+            "Crop it to a less extreme shape and upload it again.",
+            params={"width": f"{width:,}", "height": f"{height:,}", "ratio": MAX_ASPECT_RATIO},
+            code="too_narrow",
+        )
     if width * height > MAX_PIXELS:
         raise _too_many_pixels(size)
 
@@ -165,15 +188,42 @@ def _clean_copy(image):
     upright = ImageOps.exif_transpose(image)
     if upright.mode == "CMYK":
         upright, icc_profile = upright.convert("RGB"), None  # a CMYK profile no longer fits
+    elif upright.mode in {"I", "I;16", "I;16L", "I;16B", "I;16N"}:
+        # 16-bit greyscale: scale to 8 bits (a plain convert() clips every value above 255 to white).
+        upright, icc_profile = upright.convert("I").point(lambda value: value / 257).convert("L"), None
     elif upright.mode not in {"RGB", "RGBA", "L", "LA"}:
         has_alpha = upright.mode in {"PA", "RGBa", "La"} or "transparency" in upright.info
         upright = upright.convert("RGBA" if has_alpha else "RGB")
     # A fresh image carries no info dictionary: EXIF, XMP, comments and text chunks all stay behind.
+    upright, icc_profile = _small_profile(upright, icc_profile)
     clean = PILImage.new(upright.mode, upright.size)
     clean.paste(upright)
     if icc_profile:
         clean.info["icc_profile"] = icc_profile
     return clean
+
+
+def _small_profile(image, icc_profile):
+    """
+    `image` and the colour profile to keep with it: a profile up to MAX_ICC_PROFILE_BYTES as it
+    is; a larger one converted to sRGB (the web's default, so no profile is needed) or, when it
+    cannot be read, left out.
+    """
+    if not icc_profile or len(icc_profile) <= MAX_ICC_PROFILE_BYTES:
+        return image, icc_profile
+    if image.mode in {"RGB", "RGBA"}:
+        try:
+            converted = ImageCms.profileToProfile(
+                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), SRGB_PROFILE, outputMode=image.mode
+            )
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            logger.info("Dropped an unreadable %d-byte colour profile", len(icc_profile))
+        else:
+            return converted, None
+    return image, None
+
+
+SRGB_PROFILE = ImageCms.createProfile("sRGB")
 
 
 def _encode_original(image, image_format):
@@ -269,7 +319,10 @@ def ensure_renditions(image, *, force=False, verify_files=False):
         # A grey or CMYK profile would not fit the RGB renditions.
         icc_profile = source.info.get("icc_profile") if source.mode in {"RGB", "RGBA"} else None
         base = source if source.mode in {"RGB", "RGBA"} else source.convert("RGBA" if _has_alpha(source) else "RGB")
+        # Originals stored before the cap may carry a large profile: never copy it into every rendition.
+        base, icc_profile = _small_profile(base, icc_profile)
         made = 0
+        failures = []
         # Each size is resized once and encoded in every format; widths go from the largest
         # down, each resized from the one before (much faster than from the full original).
         size_key, picture, step = None, None, base
@@ -280,7 +333,13 @@ def ensure_renditions(image, *, force=False, verify_files=False):
                     picture = _social_crop(base, image.focal_point)
                 else:
                     picture = step = _resize(step, spec, base.size)
-            content = _encode(picture, spec.format, icc_profile)
+            try:
+                content = _encode(picture, spec.format, icc_profile)
+            except (OSError, ValueError, MemoryError) as error:
+                # One encoder failing (e.g. AVIF on an odd size) must not cost the other renditions.
+                logger.warning("Rendition %s of image %s failed: %s", spec.key, image.pk, error)
+                failures.append(f"{spec.key}: {error or type(error).__name__}")
+                continue
             signature = signature_for(image, spec)
             name = rendition_name(image, spec, signature)
             if default_storage.exists(name):
@@ -306,6 +365,31 @@ def ensure_renditions(image, *, force=False, verify_files=False):
     getattr(image, "_prefetched_objects_cache", {}).pop("renditions", None)
     image.__dict__.pop("picture", None)
     image.__dict__.pop("thumbnail_picture", None)
+    if failures:
+        raise RenditionError(f"{len(failures)} of {len(to_make)} renditions failed: " + "; ".join(failures))
+    return made
+
+
+class RenditionError(Exception):
+    """Some renditions could not be encoded; the others were made."""
+
+
+def make_renditions(image, **options):
+    """
+    ensure_renditions() with its outcome recorded on the image, which the image admin shows:
+    ready, or failed with the error (and how many attempts in a row). Re-raises the error.
+    """
+    images = Image.objects.filter(pk=image.pk)
+    try:
+        made = ensure_renditions(image, **options)
+    except Exception as error:
+        images.update(
+            renditions_status=Image.RenditionsStatus.FAILED,
+            renditions_error=str(error)[:2000] or type(error).__name__,
+            renditions_attempts=F("renditions_attempts") + 1,
+        )
+        raise
+    images.update(renditions_status=Image.RenditionsStatus.READY, renditions_error="", renditions_attempts=0)
     return made
 
 
@@ -361,9 +445,13 @@ def _delete_files_on_commit(names):
 
 
 def request_renditions(image):
-    """Generate the image's renditions in the background once the upload is saved (tasks framework)."""
+    """
+    Have the worker make the image's renditions once the upload is committed (tasks framework);
+    until then pages show those already made, or a placeholder.
+    """
     from .tasks import generate_renditions
 
+    Image.objects.filter(pk=image.pk).update(renditions_status=Image.RenditionsStatus.PENDING, renditions_error="")
     transaction.on_commit(lambda: generate_renditions.enqueue(image.pk))
 
 

@@ -72,13 +72,16 @@ def _image_from(value):
 def lead_image(article, request):
     """
     The article's lead image as {url, width, height, type, alt}, or None when it
-    has none: the page's default JPEG rendition (the original until renditions
-    exist), from rows with_listing_data() has loaded.
+    has none: the page's default JPEG rendition, from rows with_listing_data() has
+    loaded. None too while the worker has made no rendition yet: the placeholder is
+    no picture for search engines or social cards.
     """
     source = getattr(article, "lead_image", None)
     if not source:
         return None
     picture = getattr(source, "picture", None)
+    if picture and picture.get("placeholder"):
+        return None
     image = _image_from(
         {"url": picture["src"], "width": picture["width"], "height": picture["height"]} if picture else source
     )

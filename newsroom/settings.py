@@ -18,9 +18,16 @@ default, so a fresh checkout runs on SQLite with nothing set:
                             DJANGO_DB_POOL_TIMEOUT, 10 s, the wait for a connection before a 503 page)
     AWS_STORAGE_BUCKET_NAME media on S3-compatible storage (django-storages); AWS_S3_ENDPOINT_URL,
                             AWS_S3_REGION_NAME, AWS_S3_CUSTOM_DOMAIN
+    NEWSROOM_REQUIRE_2FA    "1": Editors and superusers must use two-factor authentication (docs/security.md)
+    NEWSROOM_LOGIN_FAILURES failed logins before a lockout (default 5); NEWSROOM_LOGIN_COOLOFF_MINUTES (15)
+    NEWSROOM_PROXY_COUNT    reverse proxies in front that append to X-Forwarded-For (default 0: REMOTE_ADDR)
+    EMAIL_HOST              SMTP server for password-reset mail (default: printed to the console);
+                            EMAIL_PORT (587 with TLS, 465 with SSL), EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+                            EMAIL_USE_TLS (default on), EMAIL_USE_SSL, DEFAULT_FROM_EMAIL
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,7 +66,8 @@ if not DEBUG and not ALLOWED_HOSTS:
 
 INSTALLED_APPS = [
     "articles",
-    "django.contrib.admin",
+    # The admin with two-factor logins (newsroom/admin.py) in place of django.contrib.admin.
+    "newsroom.apps.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,6 +79,11 @@ INSTALLED_APPS = [
     "taggit",
     "django_prose_editor",
     "reversion",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -84,9 +97,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (newsroom/admin.py).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A database outage answers a 503 page with Retry-After, not a 500 and a traceback.
     "newsroom.middleware.DatabaseUnavailableMiddleware",
+    # Answers a locked-out login with the lockout page (newsroom.admin.lockout_response); last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -183,6 +200,48 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Logins: django-axes counts failures by account and by address and locks either out for a while
+# (docs/security.md). Its backend goes first so a locked-out login never reaches the password check.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("NEWSROOM_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("NEWSROOM_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "newsroom.admin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # masked in the stored attempts
+# The address a failure counts against: REMOTE_ADDR, or behind NEWSROOM_PROXY_COUNT proxies the one
+# the outermost of them put into X-Forwarded-For (never one the client could have written itself).
+NEWSROOM_PROXY_COUNT = int(os.environ.get("NEWSROOM_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "newsroom.admin.client_ip_address"
+# Staff with a confirmed authenticator give its code at login; with this on, Editors and superusers
+# without one are sent to set one up before anything else in the admin (newsroom/admin.py).
+NEWSROOM_REQUIRE_2FA = env_flag("NEWSROOM_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = os.environ.get("NEWSROOM_NAME", "The Newsroom")
+
+# Password-reset mail (Django's own views, linked from the admin login page): Django 6.1's MAILERS,
+# printed to the console unless EMAIL_HOST names an SMTP server.
+if os.environ.get("EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": int(os.environ["EMAIL_PORT"]) if os.environ.get("EMAIL_PORT") else None,
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_flag("EMAIL_USE_TLS", not env_flag("EMAIL_USE_SSL", False)),
+                "use_ssl": env_flag("EMAIL_USE_SSL", False),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+LOGIN_URL = "admin:login"
+# A reset link works for a day (Django's default is three).
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
@@ -198,9 +257,13 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 # Uploaded photos are served by the app itself only when this is on (default: with DEBUG and in the
 # local demo, NEWSROOM_DEMO=1). In production a web server or S3-compatible storage serves MEDIA_URL.
 NEWSROOM_SERVE_MEDIA = env_flag("NEWSROOM_SERVE_MEDIA", DEBUG or os.environ.get("NEWSROOM_DEMO") == "1")
-# Background work (photo renditions) runs through Django's tasks framework. The immediate backend
-# runs it at once, in the request that asked for it: no worker needed. A queue backend can replace it.
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Background work (photo renditions) runs through Django's tasks framework, queued in the database
+# (django-tasks-db: no new service) and run by `manage.py db_worker` (`make worker`; docs/deployment.md).
+# The tests run tasks at once in the request instead (conftest.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A request body (the admin's article form) may be up to 10 MB; a body the form refuses has its own
+# clear error (ArticleAdminForm), so an over-long story comes back with its text instead of a bare 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

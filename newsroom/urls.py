@@ -2,6 +2,7 @@ import re
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
@@ -21,7 +22,34 @@ admin.site.site_header = f"{settings.NEWSROOM_NAME} editors"
 admin.site.site_title = f"{settings.NEWSROOM_NAME} admin"
 admin.site.index_title = "Newsroom"
 
+# Password reset by e-mail with Django's own views and the admin's templates; the admin login page
+# links to it because "admin_password_reset" exists (docs/security.md).
+admin_look = {"site_header": admin.site.site_header, "site_title": admin.site.site_title}
+password_reset_urls = [
+    path(
+        "admin/password-reset/",
+        auth_views.PasswordResetView.as_view(extra_context=admin_look),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(extra_context=admin_look),
+        name="password_reset_done",
+    ),
+    path(
+        "admin/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(extra_context=admin_look),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(extra_context=admin_look),
+        name="password_reset_complete",
+    ),
+]
+
 urlpatterns = [
+    *password_reset_urls,
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path(

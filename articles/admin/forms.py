@@ -8,6 +8,10 @@ from .. import revisions
 from ..images import prepare_upload
 from ..models import Article, Image, Tag
 
+# About 150,000 words of HTML: ten times the longest long read. Longer bodies are refused with a form
+# error that keeps the text (the request limit, DATA_UPLOAD_MAX_MEMORY_SIZE, is 10 MB).
+MAX_BODY_CHARACTERS = 1_000_000
+
 NOT_ALLOWED_TO_PUBLISH = (
     "Only editors can publish, schedule or unpublish articles. "
     "Save it as a draft and ask an editor to publish it; nothing was saved."
@@ -60,6 +64,18 @@ class ArticleAdminForm(forms.ModelForm):
             # The widget shows whole seconds: sent back unchanged, the time must not move by a fraction.
             return stored
         return chosen
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "")
+        if len(body) > MAX_BODY_CHARACTERS:
+            raise ValidationError(
+                "The text is %(length)s characters long; the limit is %(limit)s (about 150,000 words). Nothing was "
+                "saved and your text is still here: split the story into parts, or remove pasted material such "
+                "as embedded images or tables.",
+                params={"length": f"{len(body):,}", "limit": f"{MAX_BODY_CHARACTERS:,}"},
+                code="body_too_long",
+            )
+        return body
 
     def clean(self):
         cleaned_data = super().clean()

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import Count
 from django.urls import path, reverse
@@ -23,15 +23,25 @@ class ImageChooserJsonView(AutocompleteJsonView):
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     form = ImageForm
-    list_display = ["thumbnail", "alt_text", "credit", "dimensions", "uploaded_by", "uploaded_at", "usage"]
+    list_display = [
+        "thumbnail",
+        "alt_text",
+        "credit",
+        "dimensions",
+        "uploaded_by",
+        "uploaded_at",
+        "usage",
+        "renditions_state",
+    ]
     list_display_links = ["thumbnail", "alt_text"]
-    list_filter = [("uploaded_by", admin.RelatedOnlyFieldListFilter), "uploaded_at"]
+    list_filter = ["renditions_status", ("uploaded_by", admin.RelatedOnlyFieldListFilter), "uploaded_at"]
+    actions = ["make_renditions_again"]
     list_select_related = ["uploaded_by"]
     search_fields = ["alt_text", "caption", "credit"]
     date_hierarchy = "uploaded_at"
     # Explicit: the usage annotation's GROUP BY drops Meta.ordering.
     ordering = ["-uploaded_at", "-id"]
-    readonly_fields = ["preview", "dimensions", "uploaded_by", "uploaded_at", "used_by"]
+    readonly_fields = ["preview", "dimensions", "uploaded_by", "uploaded_at", "used_by", "renditions_state"]
     fieldsets = [
         (None, {"fields": ["file", "preview", "alt_text", "caption", "credit"]}),
         (
@@ -41,7 +51,7 @@ class ImageAdmin(admin.ModelAdmin):
                 "description": "The point that crops keep in view, e.g. a face. Leave empty for the centre.",
             },
         ),
-        ("About this file", {"fields": ["dimensions", "uploaded_by", "uploaded_at", "used_by"]}),
+        ("About this file", {"fields": ["dimensions", "uploaded_by", "uploaded_at", "used_by", "renditions_state"]}),
     ]
 
     def get_queryset(self, request):
@@ -89,6 +99,37 @@ class ImageAdmin(admin.ModelAdmin):
             image.alt_text,
             image.picture["width"],
             image.picture["height"],
+        )
+
+    @admin.display(description="renditions", ordering="renditions_status")
+    def renditions_state(self, image):
+        """Ready, waiting for the worker, or failed with the reason: what readers get depends on it."""
+        if image.renditions_status == image.RenditionsStatus.FAILED:
+            attempts = image.renditions_attempts
+            return format_html(
+                '<span class="renditions-failed">Failed ({} attempt{} in a row): {}</span>',
+                attempts,
+                "" if attempts == 1 else "s",
+                image.renditions_error,
+            )
+        if image.renditions_status == image.RenditionsStatus.PENDING:
+            return "Waiting for the worker; pages show a placeholder or the sizes made so far"
+        return image.get_renditions_status_display()
+
+    @admin.action(description="Make renditions again for the selected images", permissions=["change"])
+    def make_renditions_again(self, request, queryset):
+        images = list(queryset)
+        for image in images:
+            request_renditions(image)
+        self.message_user(
+            request,
+            ngettext(
+                "The renditions of %d image will be made again by the worker.",
+                "The renditions of %d images will be made again by the worker.",
+                len(images),
+            )
+            % len(images),
+            messages.SUCCESS,
         )
 
     @admin.display(description="size")

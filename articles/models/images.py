@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ProtectedError, Q
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
@@ -17,6 +18,11 @@ def image_upload_to(image, filename):
 
 class Image(models.Model):
     """A photo in the library: described once (alt text, caption, credit), used on many articles."""
+
+    class RenditionsStatus(models.TextChoices):
+        PENDING = "pending", "Waiting for the worker"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed (retried)"
 
     natural_key_lookups = ["sha256"]
 
@@ -61,6 +67,20 @@ class Image(models.Model):
         related_name="uploaded_images",
     )
     uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    renditions_status = models.CharField(
+        "renditions",
+        max_length=10,
+        choices=RenditionsStatus,
+        default=RenditionsStatus.PENDING,
+        editable=False,
+        help_text="The resized copies readers get are made by the worker after the upload (docs/photos.md).",
+    )
+    renditions_error = models.TextField(
+        "renditions error", blank=True, editable=False, help_text="What went wrong the last time they were made."
+    )
+    renditions_attempts = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Failed attempts in a row; a success resets it."
+    )
 
     objects = NaturalKeyManager()
 
@@ -72,6 +92,9 @@ class Image(models.Model):
                 condition=(Q(focal_x__isnull=True) | Q(focal_x__gte=0, focal_x__lte=1))
                 & (Q(focal_y__isnull=True) | Q(focal_y__gte=0, focal_y__lte=1)),
                 name="image_focal_point_inside",
+            ),
+            models.CheckConstraint(
+                condition=Q(renditions_status__in=["pending", "ready", "failed"]), name="image_renditions_status_valid"
             ),
         ]
 
@@ -106,7 +129,9 @@ class Image(models.Model):
         """
         Everything a <picture> needs (includes/picture.html), from the rendition
         rows alone (prefetched by with_listing_data()): no storage access, no
-        decoding. Until renditions exist, the (metadata-free) original stands in.
+        decoding. While the worker makes them, the renditions made so far serve;
+        before the first, a small placeholder of the photo's shape (never the
+        original, which may weigh megabytes).
         """
         return self._picture(default_width=960)
 
@@ -124,9 +149,17 @@ class Image(models.Model):
         by_format = {}
         for rendition in sorted(ladder, key=lambda rendition: rendition.width):
             by_format.setdefault(rendition.format, []).append(rendition)
-        fallback = by_format.get(Rendition.Format.JPEG)
+        # JPEG for every browser; WebP (which every current browser reads) if the JPEGs are not made yet.
+        fallback = by_format.get(Rendition.Format.JPEG) or by_format.get(Rendition.Format.WEBP)
         if not fallback:
-            return {"sources": [], "src": self.file.url, "srcset": "", "width": self.width, "height": self.height}
+            return {
+                "sources": [],
+                "src": placeholder_url(),
+                "srcset": "",
+                "width": self.width,
+                "height": self.height,
+                "placeholder": True,
+            }
         default = next((r for r in fallback if r.width >= default_width), fallback[-1])
         return {
             "sources": [
@@ -142,17 +175,20 @@ class Image(models.Model):
 
     @property
     def thumbnail_url(self):
-        """The smallest JPEG rendition (or the original until renditions exist), for the admin."""
-        jpegs = [
-            rendition
-            for rendition in self.renditions.all()
-            if rendition.kind == Rendition.Kind.WIDTH and rendition.format == Rendition.Format.JPEG
-        ]
-        return min(jpegs, key=lambda rendition: rendition.width).url if jpegs else self.file.url
+        """The smallest rendition, JPEG first (the placeholder until one is made), for the admin."""
+        ladder = [rendition for rendition in self.renditions.all() if rendition.kind == Rendition.Kind.WIDTH]
+        if not ladder:
+            return placeholder_url()
+        return min(ladder, key=lambda rendition: (rendition.format != Rendition.Format.JPEG, rendition.width)).url
 
     @property
     def social_rendition(self):
         return next((r for r in self.renditions.all() if r.kind == Rendition.Kind.SOCIAL), None)
+
+
+def placeholder_url():
+    """Shown where a photo goes until its first rendition is made: a grey box that takes any shape."""
+    return static("img/photo-pending.svg")
 
 
 def srcset(renditions):

@@ -63,7 +63,7 @@ def make_image(width=1600, height=1000, renditions=True, **fields):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image as PILImage
 
-    from articles.images import ensure_renditions, prepare_upload, save_prepared_image
+    from articles.images import make_renditions, prepare_upload, save_prepared_image
 
     n = next(_serial)
     buffer = io.BytesIO()
@@ -72,5 +72,5 @@ def make_image(width=1600, height=1000, renditions=True, **fields):
     fields.setdefault("alt_text", f"Photo {n}")
     image = save_prepared_image(prepared=prepared, **fields)
     if renditions:
-        ensure_renditions(image)
+        make_renditions(image)
     return image

@@ -172,11 +172,11 @@ def _articles_with_everything(count):
         )
 
 
-# The changelist's queries, whatever the number of rows: session and user; one
-# each for the section, tag and author filter choices; the paginator's two
-# counts; the page (with its section joined); its tags (prefetched); and two
-# for the date hierarchy.
-CHANGELIST_QUERIES = 11
+# The changelist's queries, whatever the number of rows: session and user; whether
+# the user set up two-factor authentication (newsroom/admin.py); one each for the
+# section, tag and author filter choices; the paginator's two counts; the page
+# (with its section joined); its tags (prefetched); and two for the date hierarchy.
+CHANGELIST_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [5, 30])
@@ -757,3 +757,22 @@ def test_related_helpers_are_consistent_with_the_inline(admin_client):
 
     assertContains(response, 'name="related_links-INITIAL_FORMS" value="1"')
     assertContains(response, f'<option value="{other.pk}" selected>{other.headline}</option>', html=True)
+
+
+def test_a_body_over_the_old_upload_limit_gets_a_form_error_that_keeps_the_text(admin_client):
+    """Issue 13: a 3 MB body got a bare 400 (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) and the text was lost."""
+    body = "<p>" + "A very long dispatch from Bamako. " * 95_000 + "The last sentence.</p>"
+    assert len(body.encode()) > 3 * 1024 * 1024
+
+    response = admin_client.post(f"{ARTICLES}add/", article_form_data(admin_client, body=body))
+
+    assert response.status_code == 200
+    assert "the limit is 1,000,000 (about 150,000 words)" in response.text
+    assert "The last sentence." in response.text  # the text comes back in the form
+    assert not Article.objects.exists()
+
+
+def test_a_request_over_the_new_limit_is_still_refused_plainly(admin_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = admin_client.post(f"{ARTICLES}add/", {"body": "x" * 2048})
+    assert response.status_code == 400

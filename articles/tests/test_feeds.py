@@ -204,13 +204,14 @@ def test_lead_image_is_an_enclosure_and_media_content(client, world, feed):
     assert "enclosures" not in parsed.entries[1] or parsed.entries[1].enclosures == []
 
 
-def test_lead_image_without_renditions_uses_the_original(client, world):
+def test_lead_image_without_renditions_is_left_out_never_the_original(client, world):
+    """Until the worker has made a rendition, feed readers get no image rather than a multi-megabyte original."""
     make_lead_image(world["newer"], with_renditions=False)
     _, parsed = parse(client, reverse("articles:latest-rss"))
 
-    media = parsed.entries[0].media_content[0]
-    assert media["url"] == f"http://testserver/media/images/{world['newer'].pk:02d}/lead-{world['newer'].pk}.jpg"
-    assert (media["width"], media["height"]) == ("2400", "1600")
+    entry = parsed.entries[0]
+    assert entry.title == world["newer"].headline
+    assert not entry.get("media_content") and not entry.get("enclosures")
 
 
 # Query budget: the scope lookup (scoped feeds), articles (with section and lead

@@ -539,14 +539,32 @@ def test_article_without_a_lead_image_has_no_figure(client):
     assertNotContains(response, "<picture")
 
 
-def test_before_renditions_exist_the_original_stands_in(client):
+def test_before_renditions_exist_a_placeholder_stands_in_never_the_original(client):
     image = make_image(width=900, height=600, renditions=False)
     article = make_article(lead_image=image)
 
     response = client.get(article.get_absolute_url())
 
-    assertContains(response, f'<img src="{image.file.url}" width="900" height="600" alt="{image.alt_text}"')
+    assertContains(
+        response, f'<img src="/static/img/photo-pending.svg" width="900" height="600" alt="{image.alt_text}"'
+    )
+    assertNotContains(response, image.file.url)
     assertNotContains(response, "<source")
+
+
+def test_while_renditions_are_being_made_the_ones_made_so_far_serve(client):
+    image = make_image(width=1000, height=500)
+    # As if the worker had made only the WebP sizes so far (or the JPEG encoder had failed).
+    image.renditions.exclude(format=Rendition.Format.WEBP).delete()
+    article = make_article(lead_image=image)
+
+    response = client.get(article.get_absolute_url())
+
+    webp = {rendition.width: rendition.url for rendition in image.renditions.all()}
+    assertContains(response, f'<img src="{webp[960]}"')
+    assertContains(response, f"{webp[160]} 160w")
+    assertNotContains(response, image.file.url)
+    assertNotContains(response, "photo-pending.svg")
 
 
 def test_lists_show_lazy_thumbnails_for_articles_with_a_lead_image(client):
@@ -778,3 +796,119 @@ def test_load_demo_images_is_idempotent_and_sets_lead_images(client, media_root)
             assert dict(stored.getexif()) == {}
     for path in (Path(__file__).resolve().parents[2] / "fixtures" / "images").glob("*.jpg"):
         assert path.stat().st_size < 300 * 1024
+
+
+# Hardening (issue 13): profiles, shapes, bit depths and encoder failures.
+
+
+def large_profile(size=15 * 1024 * 1024):
+    """A readable sRGB profile padded to `size` bytes, as some cameras and editors embed."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    padded = bytearray(profile + b"\0" * (size - len(profile)))
+    padded[0:4] = struct.pack(">I", len(padded))
+    return bytes(padded)
+
+
+@pytest.mark.parametrize("profile", [large_profile(), b"not a profile" * 100_000], ids=["readable", "unreadable"])
+def test_a_large_colour_profile_is_not_copied_into_the_original_or_any_rendition(media_root, profile):
+    data = encode(photo((700, 500)), "JPEG", quality=90, icc_profile=profile)
+    assert len(data) > len(profile)
+
+    image = images.save_prepared_image(prepared=images.prepare_upload(upload(data)), alt_text="A", renditions=False)
+    images.make_renditions(image)
+
+    files = stored_files(media_root)
+    assert len(files) == 1 + image.renditions.count() > 5
+    for path in files:
+        with PILImage.open(path) as stored:
+            assert len(stored.info.get("icc_profile") or b"") <= images.MAX_ICC_PROFILE_BYTES, path.name
+    assert sum(path.stat().st_size for path in files) < 2 * 1024 * 1024
+
+
+def test_a_small_colour_profile_is_kept():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    prepared = images.prepare_upload(upload(encode(photo(), "JPEG", icc_profile=profile)))
+    with PILImage.open(io.BytesIO(prepared.content)) as stored:
+        assert stored.info["icc_profile"] == profile
+
+
+def test_a_one_pixel_wide_strip_is_refused_at_once_without_decoding(monkeypatch):
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(PILImage.Image, "load", no_decoding)
+    message = rejection(png_header_only(1, 49_999_999), name="strip.png")
+    assert "This image is 1 × 49,999,999 pixels: each side may be at most 16,383 pixels." in message
+
+
+@pytest.mark.parametrize("size", [(12_000, 400), (100, 2_100)])
+def test_an_extreme_aspect_ratio_is_refused(size):
+    message = rejection(png_header_only(*size), name="strip.png")
+    assert "a side may be at most 20 times the other" in message
+
+
+def test_a_long_strip_in_the_admin_is_a_form_error(admin_client, media_root):
+    response = admin_upload(admin_client, png_header_only(1, 49_999_999), name="strip.png")
+    assert response.status_code == 200
+    assertContains(response, "each side may be at most 16,383 pixels")
+    assert stored_files(media_root) == []
+    assert not Image.objects.exists()
+
+
+def test_a_16_bit_greyscale_png_keeps_its_tones():
+    grey = PILImage.new("I;16", (300, 200), 0x8000)
+    grey.paste(PILImage.new("I;16", (100, 200), 0x1000), (0, 0))
+    prepared = images.prepare_upload(upload(encode(grey, "PNG"), "grey16.png"))
+    with PILImage.open(io.BytesIO(prepared.content)) as stored:
+        stored = stored.convert("L")
+        assert stored.getpixel((250, 100)) == 0x8000 // 257
+        assert stored.getpixel((50, 100)) == 0x1000 // 257
+
+
+def test_an_encoder_failure_keeps_the_other_renditions_and_marks_the_image_failed(media_root, monkeypatch):
+    image = make_image(width=700, height=500, renditions=False)
+    encode_rendition = images._encode
+
+    def failing_webp(picture, format, icc_profile):
+        if format == Rendition.Format.WEBP:
+            raise OSError("encoder error -2")
+        return encode_rendition(picture, format, icc_profile)
+
+    monkeypatch.setattr(images, "_encode", failing_webp)
+    with pytest.raises(images.RenditionError):
+        images.make_renditions(image)
+
+    image.refresh_from_db()
+    assert image.renditions_status == Image.RenditionsStatus.FAILED
+    assert image.renditions_attempts == 1
+    assert "w640.webp: encoder error -2" in image.renditions_error
+    assert image.renditions.filter(format=Rendition.Format.JPEG).count() == 4  # 160, 320, 640 and the social card
+    assert not image.renditions.filter(format=Rendition.Format.WEBP).exists()
+
+    monkeypatch.setattr(images, "_encode", encode_rendition)
+    assert images.make_renditions(image) == 3
+    image.refresh_from_db()
+    assert (image.renditions_status, image.renditions_error, image.renditions_attempts) == ("ready", "", 0)
+
+
+def test_the_image_admin_shows_failed_renditions_and_makes_them_again(
+    admin_client, media_root, django_capture_on_commit_callbacks
+):
+    image = make_image(width=700, height=500)
+    image.renditions.all().delete()
+    Image.objects.filter(pk=image.pk).update(
+        renditions_status=Image.RenditionsStatus.FAILED, renditions_error="disk full", renditions_attempts=4
+    )
+
+    listing = admin_client.get(IMAGES_ADMIN + "?renditions_status__exact=failed")
+    assertContains(listing, "Failed (4 attempts in a row): disk full")
+    assertContains(admin_client.get(f"{IMAGES_ADMIN}{image.pk}/change/"), "disk full")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            IMAGES_ADMIN, {"action": "make_renditions_again", "_selected_action": [image.pk]}, follow=True
+        )
+    assertContains(response, "The renditions of 1 image will be made again by the worker.")
+    image.refresh_from_db()
+    assert image.renditions_status == Image.RenditionsStatus.READY
+    assert image.renditions.count() == len(images.specs_for(image))

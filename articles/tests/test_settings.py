@@ -26,6 +26,14 @@ SETTINGS_VARIABLES = [
     "AWS_S3_ENDPOINT_URL",
     "AWS_S3_REGION_NAME",
     "AWS_S3_CUSTOM_DOMAIN",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "NEWSROOM_REQUIRE_2FA",
+    "NEWSROOM_PROXY_COUNT",
     # Set by the browser tests' conftest for Playwright; never in a deployment.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 ]
@@ -68,6 +76,8 @@ def production(**variables):
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": random_secret_key(),
         "DJANGO_ALLOWED_HOSTS": "example.com",
+        # Password-reset mail goes out by SMTP; the console backend would print reset links to the log.
+        "EMAIL_HOST": "smtp.example.com",
         **variables,
     }
 
@@ -80,6 +90,37 @@ def test_deploy_check_passes_with_production_environment():
     assert "System check identified no issues" in output
     assert "WARNINGS" not in output
     assert "ERRORS" not in output
+
+
+def test_deploy_check_asks_for_a_mail_server_in_production():
+    """Without EMAIL_HOST, password-reset mail (with its links) would only be printed to the log."""
+    result = run(["manage.py", "check", "--deploy"], **production(EMAIL_HOST=None))
+
+    assert result.returncode != 0
+    assert "mail.E001" in result.stdout + result.stderr
+
+
+def test_mail_settings_come_from_the_environment():
+    code = "import json; from django.conf import settings; print(json.dumps(settings.MAILERS))"
+    result = run(["-c", code], **production(EMAIL_PORT="2525", EMAIL_HOST_USER="desk"))
+    assert result.returncode == 0, result.stderr
+    mailer = json.loads(result.stdout)["default"]
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {
+        "host": "smtp.example.com",
+        "port": 2525,
+        "username": "desk",
+        "password": "",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 10,
+    }
+
+
+def test_mail_is_printed_to_the_console_without_a_mail_server():
+    code = "import json; from django.conf import settings; print(json.dumps(settings.MAILERS))"
+    result = run(["-c", code])
+    assert json.loads(result.stdout)["default"]["BACKEND"] == "django.core.mail.backends.console.EmailBackend"
 
 
 def test_deploy_check_does_flag_an_insecure_configuration():

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from articles.images import ensure_renditions
+from articles.images import make_renditions
 from articles.models import Article, Image
 
 FIXTURE = "demo_images"
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 placed += Article.objects.filter(slug=slug).update(lead_image=images[by_file[name]])
 
         made = sum(
-            ensure_renditions(image, verify_files=True)
+            make_renditions(image, verify_files=True)
             for image in Image.objects.filter(sha256__in=list(images)).prefetch_related("renditions")
         )
         self.stdout.write(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from articles.images import ensure_renditions
+from articles.images import make_renditions
 from articles.models import Image
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         made = failed = 0
         for done, image in enumerate(images.iterator(chunk_size=100), start=1):
             try:
-                made += ensure_renditions(image, force=force, verify_files=verify_files)
+                made += make_renditions(image, force=force, verify_files=verify_files)
             except Exception as error:  # one broken file must not stop the rest
                 failed += 1
                 self.stderr.write(f"\nImage {image.pk} ({image.file.name}): {error}")

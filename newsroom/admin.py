@@ -1,0 +1,205 @@
+"""
+The editors' admin site: Django's, with a second factor at login (django-otp, TOTP and
+recovery codes) and, when NEWSROOM_REQUIRE_2FA is on, Editors and superusers sent to set
+one up before anything else. Login throttling is django-axes' (settings). See docs/security.md.
+"""
+
+import logging
+from base64 import b32encode
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.safestring import mark_safe
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from articles.roles import EDITOR
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODES = 10
+# Admin pages a user who must set up two-factor authentication can still open.
+OPEN_BEFORE_ENROLMENT = {"two_factor", "logout", "password_change", "password_change_done", "jsi18n"}
+
+
+def client_ip_address(request):
+    """
+    The address login failures count against (django-axes): REMOTE_ADDR, or behind
+    NEWSROOM_PROXY_COUNT proxies the address the outermost one saw, taken from the right
+    of X-Forwarded-For, where the client cannot forge it.
+    """
+    proxies = settings.NEWSROOM_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login: the admin's look, a plain message, status 429."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    logger.warning("Login refused, locked out: account %r from %s", username, client_ip_address(request))
+    context = {
+        **admin.site.each_context(request),
+        "title": "Too many failed logins",
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)),
+        "username": username,
+    }
+    return TemplateResponse(request, "admin/locked_out.html", context, status=429).render()
+
+
+def two_factor_required(user):
+    """Editors and superusers must use a second factor when NEWSROOM_REQUIRE_2FA is on."""
+    if not settings.NEWSROOM_REQUIRE_2FA or not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(name=EDITOR).exists()
+
+
+def has_authenticator(user):
+    """Whether the user set up an authenticator app; asked once a request (kept on the user object)."""
+    if not hasattr(user, "_has_authenticator"):
+        user._has_authenticator = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return user._has_authenticator
+
+
+def verify_code(user, code):
+    """
+    The confirmed device that accepts `code`, or None: six digits are an authenticator
+    app's code, anything else a recovery code. Each device throttles its own failures.
+    """
+    code = "".join(code.split())
+    devices = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    for device in devices.objects.filter(user=user, confirmed=True):
+        if device.verify_is_allowed()[0] and device.verify_token(code):
+            return device
+    return None
+
+
+class LoginForm(AdminAuthenticationForm):
+    """The admin login with the code of the user's authenticator, asked only of those who set one up."""
+
+    otp_token = forms.CharField(
+        label="Authentication code",
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="The 6-digit code from your authenticator app, or a recovery code. "
+        "Leave empty if you have not set up two-factor authentication.",
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        user = self.get_user()
+        if user is not None and has_authenticator(user):
+            code = cleaned_data.get("otp_token", "")
+            if not code:
+                raise ValidationError(
+                    "Enter the code from your authenticator app (or a recovery code) as well.", code="token_required"
+                )
+            device = verify_code(user, code)
+            if device is None:
+                raise ValidationError(
+                    "That authentication code is not right or has expired. Enter the current code from your app "
+                    "(codes change every 30 seconds); after several wrong codes, each new try must wait longer.",
+                    code="invalid_token",
+                )
+            # django_otp marks the session as verified when the login completes.
+            user.otp_device = device
+        return cleaned_data
+
+
+class ConfirmAuthenticatorForm(forms.Form):
+    otp_token = forms.CharField(
+        label="Code from the app",
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class NewsroomAdminSite(admin.AdminSite):
+    login_form = LoginForm
+
+    def has_permission(self, request):
+        """Staff who set up an authenticator must have used it in this session."""
+        if not super().has_permission(request):
+            return False
+        return request.user.is_verified() or not has_authenticator(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        checked = super().admin_view(view, cacheable)
+
+        def view_after_enrolment(request, *args, **kwargs):
+            match = request.resolver_match
+            if (
+                self.has_permission(request)
+                and (match is None or match.url_name not in OPEN_BEFORE_ENROLMENT)
+                and two_factor_required(request.user)
+                and not has_authenticator(request.user)
+            ):
+                messages.warning(request, "Set up two-factor authentication before you go on: it is required.")
+                return redirect("admin:two_factor")
+            return checked(request, *args, **kwargs)
+
+        view_after_enrolment.__dict__.update(checked.__dict__)
+        view_after_enrolment.__name__ = getattr(checked, "__name__", "view")
+        view_after_enrolment.__wrapped__ = checked
+        return view_after_enrolment
+
+    def get_urls(self):
+        return [path("two-factor/", self.admin_view(self.two_factor), name="two_factor"), *super().get_urls()]
+
+    def two_factor(self, request):
+        """Set up an authenticator app: scan the QR code, confirm with a code, keep the recovery codes."""
+        user = request.user
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        form = ConfirmAuthenticatorForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            code = "".join(form.cleaned_data["otp_token"].split())
+            if device.verify_token(code):
+                recovery_codes = self.confirm(request, device)
+                messages.success(request, "Two-factor authentication is on. Keep the recovery codes below safe.")
+                return TemplateResponse(
+                    request,
+                    "admin/two_factor_done.html",
+                    {**self.each_context(request), "title": "Recovery codes", "recovery_codes": recovery_codes},
+                )
+            form.add_error("otp_token", "That code is not right. Check the phone's clock and enter the current code.")
+        secret = b32encode(device.bin_key).decode()
+        context = {
+            **self.each_context(request),
+            "title": "Two-factor authentication",
+            "form": form,
+            "required": two_factor_required(user),
+            "devices": TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at"),
+            "recovery_codes_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+            "qr_code": mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=4, omitsize=False)),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        }
+        return TemplateResponse(request, "admin/two_factor.html", context)
+
+    @transaction.atomic
+    def confirm(self, request, device):
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        request.user._has_authenticator = True
+        # A new phone replaces the old one (perhaps lost), and new recovery codes the old ones.
+        TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
+        StaticDevice.objects.filter(user=request.user).delete()
+        recovery = StaticDevice.objects.create(user=request.user, name="Recovery codes", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+        StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in codes])
+        otp_login(request, device)
+        return codes
