@@ -1,8 +1,9 @@
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db import connection, models
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 from taggit.managers import TaggableManager
@@ -188,99 +189,110 @@ class Article(models.Model):
         updates = [note for note in notes if note.kind == note.Kind.UPDATE]
         return updates, [note for note in notes if note.kind != note.Kind.UPDATE]
 
-    @property
-    def _older_than_me(self):
-        # The first term is implied by the second; it gives the database a range on the
-        # (status, published_at, id) index to start from (PostgreSQL cannot derive it from the OR).
-        return Q(published_at__lte=self.published_at) & (
-            Q(published_at__lt=self.published_at) | Q(published_at=self.published_at, id__lt=self.id)
-        )
+    def get_links(self, scope=None, *, related=RELATED_ARTICLES_COUNT):
+        """
+        ArticleLinks(previous, next, related) for this article's page, in one query.
 
-    @property
-    def _newer_than_me(self):
-        return Q(published_at__gte=self.published_at) & (
-            Q(published_at__gt=self.published_at) | Q(published_at=self.published_at, id__gt=self.id)
-        )
+        previous and next: the published articles immediately older and newer, by
+        (published_at, id), within `scope` (a Section or Tag) when given. related:
+        up to `related` articles, the editor's curated links in position order,
+        then the published articles sharing the most tags (most recent first on
+        ties) among the best RELATED_CANDIDATES of the RELATED_WINDOW articles
+        written before and after this one (the window keeps the cost the same at
+        any size of archive; a busy tag is on thousands of articles).
+
+        SQL, because building these four parts with the ORM took more CPU than
+        the rest of the page together (docs/performance.md). The links are
+        teasers: no body.
+        """
+        live, live_params = _published_condition()
+        at = Article._meta.get_field("published_at").get_db_prep_value(self.published_at, connection)
+        columns = "{t}.id, {t}.headline, {t}.slug, {t}.standfirst, {t}.published_at"
+        # A tag scope is a join, as the ORM writes filter(tags=tag): PostgreSQL then walks the
+        # (status, published_at, id) index and checks each article in the tagged-article index
+        # (an IN (subquery) made it scan the whole table).
+        scope_join, join_params, scope_where, where_params = "", [], "", []
+        if isinstance(scope, Section):
+            scope_where, where_params = "AND articles_article.section_id = %s", [scope.pk]
+        elif isinstance(scope, Tag):
+            scope_join = "JOIN articles_taggedarticle s ON s.content_object_id = articles_article.id AND s.tag_id = %s"
+            join_params = [scope.pk]
+        parts, params = [], []
+        for link, compare, order in (("previous", "<", "DESC"), ("next", ">", "ASC")):
+            # published() on the row itself, so the index serves it. published_at {<=,>=} t gives
+            # the database a range to start from (it cannot derive one from the OR); it comes
+            # first because SQLite, given two upper bounds, starts from the first one.
+            parts.append(
+                f"""SELECT {columns.format(t="articles_article")}, 0 AS rank, '{link}' AS link
+                FROM articles_article {scope_join}
+                WHERE articles_article.published_at {compare}= %s AND {live} {scope_where}
+                AND (articles_article.published_at {compare} %s OR articles_article.id {compare} %s)
+                ORDER BY articles_article.published_at {order}, articles_article.id {order} LIMIT 1"""
+            )
+            params += [*join_params, at, *live_params, *where_params, at, self.pk]
+        if related:
+            # Articles found by id are checked against published() by id: as a condition on
+            # the joined row, SQLite (without statistics) would walk the whole status index.
+            is_live = f"EXISTS (SELECT 1 FROM articles_article WHERE articles_article.id = a.id AND {live})"
+            curated = f"""SELECT {columns.format(t="a")}, r.position AS rank FROM articles_related r
+                JOIN articles_article a ON a.id = r.related_article_id WHERE r.article_id = %s AND {is_live}"""
+            parts.append(f"SELECT curated.*, 'curated' AS link FROM ({curated}) curated ORDER BY rank, id LIMIT %s")
+            params += [self.pk, *live_params, related]
+            parts.append(
+                f"""SELECT {columns.format(t="a")}, candidates.shared AS rank, 'tagged' AS link FROM (
+                    SELECT t.content_object_id AS id, COUNT(*) AS shared FROM articles_taggedarticle t
+                    WHERE t.tag_id IN (SELECT tag_id FROM articles_taggedarticle WHERE content_object_id = %s)
+                    AND t.content_object_id BETWEEN %s AND %s AND t.content_object_id <> %s
+                    AND t.content_object_id NOT IN (SELECT curated.id FROM ({curated}) curated)
+                    GROUP BY t.content_object_id ORDER BY shared DESC, t.content_object_id DESC LIMIT %s
+                ) candidates JOIN articles_article a ON a.id = candidates.id
+                WHERE {is_live} ORDER BY candidates.shared DESC, a.published_at DESC, a.id DESC LIMIT %s"""
+            )
+            params += [self.pk, self.pk - RELATED_WINDOW, self.pk + RELATED_WINDOW, self.pk]
+            params += [self.pk, *live_params, RELATED_CANDIDATES, *live_params, related]
+        sql = " UNION ALL ".join(f"SELECT * FROM ({part}) part{number}" for number, part in enumerate(parts))
+        found = {"previous": None, "next": None, "curated": [], "tagged": []}
+        for article in Article.objects.raw(sql, params):
+            if article.link in ("previous", "next"):
+                found[article.link] = article
+            else:
+                found[article.link].append(article)
+        found["curated"].sort(key=lambda article: (article.rank, article.pk))
+        found["tagged"].sort(key=lambda article: (-article.rank, -article.published_at.timestamp(), -article.pk))
+        return ArticleLinks(found["previous"], found["next"], (found["curated"] + found["tagged"])[:related])
 
     def get_previous_and_next_published(self, scope=None):
-        """
-        (previous, next) by (published_at, id), within `scope` (a queryset of
-        articles, e.g. one tag's) when given, in one query: each side is an
-        index-served subquery.
-        """
-        articles = (Article.objects.all() if scope is None else scope).published()
-        older = articles.filter(self._older_than_me).order_by("-published_at", "-id").values("pk")[:1]
-        newer = articles.filter(self._newer_than_me).order_by("published_at", "id").values("pk")[:1]
-        previous = following = None
-        for other in Article.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(
-            "headline", "slug", "published_at"
-        ):
-            if (other.published_at, other.pk) < (self.published_at, self.pk):
-                previous = other
-            else:
-                following = other
-        return previous, following
+        """(previous, next) published articles by (published_at, id), within `scope` (a Section or Tag) when given."""
+        links = self.get_links(scope, related=0)
+        return links.previous, links.next
 
     def get_previous_published(self, scope=None):
-        """The published article immediately older, by (published_at, id); within `scope` when given."""
         return self.get_previous_and_next_published(scope)[0]
 
     def get_next_published(self, scope=None):
-        """The published article immediately newer, by (published_at, id); within `scope` when given."""
         return self.get_previous_and_next_published(scope)[1]
 
-    @staticmethod
-    def _published_among(pks):
-        """
-        The published articles among `pks` (a subquery), found by primary key and
-        each checked against published(). Filtering the outer query with
-        published() directly lets SQLite (which has no statistics unless ANALYZE
-        runs) walk the whole (status, published_at) index instead.
-        """
-        return Article.objects.filter(pk__in=pks).filter(Exists(Article.objects.published().filter(pk=OuterRef("pk"))))
-
     def get_related_articles(self, limit=RELATED_ARTICLES_COUNT):
-        """
-        The editor's curated links in position order, then, up to `limit`, the
-        published articles sharing the most tags (most recent first on ties)
-        among the RELATED_WINDOW articles written before and after this one.
-        Two queries, whatever the number of tags or articles; the window keeps
-        the second one's cost the same at any size of archive (a busy tag is on
-        thousands of articles).
-        """
-        curated = list(
-            self._published_among(Related.objects.filter(article=self).values("related_article"))
-            .annotate(
-                position=Subquery(
-                    Related.objects.filter(article=self, related_article=OuterRef("pk")).values("position")[:1]
-                )
-            )
-            .order_by("position", "id")
-            .only("headline", "slug", "published_at", "standfirst")
-        )
-        if len(curated) >= limit:
-            return curated[:limit]
-        my_tags = TaggedArticle.objects.filter(content_object=self).values("tag")
-        candidates = (
-            TaggedArticle.objects.filter(
-                tag__in=my_tags,
-                content_object__gte=self.pk - RELATED_WINDOW,
-                content_object__lte=self.pk + RELATED_WINDOW,
-            )
-            .exclude(content_object__in=[self.pk, *(article.pk for article in curated)])
-            .values("content_object")
-            .annotate(shared=Count("id"))
-            .order_by("-shared", "-content_object")
-            .values("content_object")[:RELATED_CANDIDATES]
-        )
-        fill = (
-            self._published_among(candidates)
-            .filter(tags__in=my_tags)
-            .annotate(shared_tags=Count("id"))
-            .order_by("-shared_tags", "-published_at", "-id")
-            .only("headline", "slug", "published_at", "standfirst")[: limit - len(curated)]
-        )
-        return curated + list(fill)
+        """Curated, then tag-filled related articles, as get_links() finds them."""
+        return self.get_links(related=limit).related
+
+
+def _published_condition():
+    """
+    ArticleQuerySet.published() as SQL on the unaliased article table, (sql,
+    params): raw queries use the one visibility rule instead of repeating it.
+    """
+    query = Article.objects.published().query
+    compiler = query.get_compiler(connection=connection)
+    return compiler.compile(query.where)
+
+
+class ArticleLinks(NamedTuple):
+    """Where an article's page links to: its neighbours and its related articles."""
+
+    previous: Article | None
+    next: Article | None
+    related: list
 
 
 class Authorship(models.Model):

@@ -30,7 +30,7 @@ UPDATE = Correction.Kind.UPDATE
 
 # The article page: the reader's 8 queries (see test_views.py), one of them the
 # corrections prefetch, whatever the number of corrections.
-ARTICLE_PAGE_QUERIES = 8
+ARTICLE_PAGE_QUERIES = 6
 # One page of corrections with their articles (no COUNT), the section navigation.
 CORRECTIONS_PAGE_QUERIES = 2
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 DRAFT = Article.Status.DRAFT
 # The link, then the reader's article page (8: article, byline, tags, corrections,
 # previous/next, curated and tag-filled related articles, section navigation).
-PREVIEW_LINK_QUERIES = 9
+PREVIEW_LINK_QUERIES = 7
 
 
 def make_user(username, *groups, **fields):

@@ -623,9 +623,9 @@ def test_section_page_is_paginated_too(client, twenty_five):
 # Query budgets (anonymous readers unless said otherwise).
 
 # The article page's 8 include its corrections (prefetched; see test_corrections.py).
-ARTICLE_PAGE_QUERIES = 8
-ARTICLE_PAGE_QUERIES_CURATED_FULL = 7
-PREVIEW_PAGE_QUERIES = 10
+ARTICLE_PAGE_QUERIES = 6
+ARTICLE_PAGE_QUERIES_CURATED_FULL = 6
+PREVIEW_PAGE_QUERIES = 8
 # Lists never COUNT (articles/pagination.py): one page query fetching a row more than it shows.
 HOME_PAGE_QUERIES = 3
 SCOPED_PAGE_QUERIES = 4
