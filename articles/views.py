@@ -119,7 +119,7 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         articles = Article.objects.all() if self.is_preview_allowed() else Article.objects.published()
-        return articles.with_listing_data().prefetch_related("tags", "corrections")
+        return articles.select_related("section", "lead_image")
 
     def is_preview_allowed(self):
         user = self.request.user
@@ -142,7 +142,7 @@ class ArticleDetailView(DetailView):
             date(self.kwargs["year"], self.kwargs["month"], self.kwargs["day"])
         except ValueError:
             raise Http404("No such date.") from None
-        return super().get_object(queryset)
+        return super().get_object(queryset).load_page_data()
 
     def get_navigation_scope(self):
         """
@@ -268,8 +268,8 @@ class PreviewLinkView(ArticleDetailView):
 
     def get_article(self, link):
         # The link is the permission: any article, published or not, with what its page shows.
-        articles = Article.objects.all().with_listing_data().prefetch_related("tags", "corrections")
-        return get_object_or_404(articles, pk=link.article_id)
+        articles = Article.objects.select_related("section", "lead_image")
+        return get_object_or_404(articles, pk=link.article_id).load_page_data()
 
     @staticmethod
     def private(response):

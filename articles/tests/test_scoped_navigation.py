@@ -192,9 +192,9 @@ def test_model_scope_argument(world):
     assert world["m3"].get_next_published() == world["e2"]
 
 
-# Article, byline, tags, corrections, previous and next (one query), curated
-# related, tag-filled related and the section navigation; the scope adds none.
-ARTICLE_PAGE_QUERIES = 6
+# Article; byline, tags and corrections; previous/next and related articles (one
+# query); the section navigation. The scope adds none.
+ARTICLE_PAGE_QUERIES = 4
 
 
 @pytest.mark.parametrize("scope", ["", "?in=tag:mali", "?in=section:africa", "?in=tag:nope"])
