@@ -42,9 +42,10 @@ class ArticleQuerySet(models.QuerySet):
         a constant number of queries: the renditions query runs only when some
         article on the page has a lead image.
         """
-        return self.select_related("section", "lead_image").prefetch_related(
-            Prefetch("authorships", queryset=Authorship.objects.select_related("author")), lead_image_renditions()
-        )
+        # to_attr: a plain list on each article; without it, prefetch_related() builds a
+        # filtered queryset per article, which cost more than the page's own query.
+        bylines = Prefetch("authorships", queryset=Authorship.objects.select_related("author"), to_attr="byline_order")
+        return self.select_related("section", "lead_image").prefetch_related(bylines, lead_image_renditions())
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")
@@ -146,8 +147,11 @@ class Article(models.Model):
 
     @property
     def byline(self):
-        """The authors in byline order (prefetched by with_listing_data())."""
-        return [authorship.author for authorship in self.authorships.all()]
+        """The authors in byline order (loaded by with_listing_data() or load_page_data())."""
+        authorships = getattr(self, "byline_order", None)
+        if authorships is None:
+            authorships = self.authorships.all()
+        return [authorship.author for authorship in authorships]
 
     def load_page_data(self):
         """
@@ -156,25 +160,27 @@ class Article(models.Model):
         tags.all() and corrections.all() read them without a query. Three
         prefetches cost four times the CPU of this query (docs/performance.md).
         """
-        # Corrections first: their columns give PostgreSQL the UNION's types.
-        sql = """
+        db = self._state.db or "default"
+        # Each part is ordered in its own subquery, where PostgreSQL types a bare NULL as text:
+        # the empty time column is cast to the database's own type for a DateTimeField.
+        no_time = f"CAST(NULL AS {connections[db].data_types['DateTimeField']})"
+        sql = f"""
             SELECT * FROM (SELECT 'correction' AS part, c.id, c.created_by_id AS other_id, c.kind AS name,
-                NULL AS slug, c.text, c.created_at, 0 AS position
+                '' AS slug, c.text, c.created_at, 0 AS position
                 FROM articles_correction c WHERE c.article_id = %s ORDER BY c.created_at, c.id) corrections
             UNION ALL
-            SELECT * FROM (SELECT 'author', w.id, w.author_id, a.name, a.slug, NULL, NULL, w.position
+            SELECT * FROM (SELECT 'author', w.id, w.author_id, a.name, a.slug, '', {no_time}, w.position
                 FROM articles_authorship w JOIN articles_author a ON a.id = w.author_id
                 WHERE w.article_id = %s ORDER BY w.position, w.id) byline
             UNION ALL
-            SELECT * FROM (SELECT 'tag', t.id, NULL, t.name, t.slug, NULL, NULL, 0
+            SELECT * FROM (SELECT 'tag', t.id, t.id, t.name, t.slug, '', {no_time}, 0
                 FROM articles_taggedarticle x JOIN articles_tag t ON t.id = x.tag_id
                 WHERE x.content_object_id = %s ORDER BY t.name, t.id) tags
         """
-        db = self._state.db or "default"
         Correction = self.corrections.model
         created_at = Correction._meta.get_field("created_at").get_col(Correction._meta.db_table)
         converters = connections[db].ops.get_db_converters(created_at) + created_at.get_db_converters(connections[db])
-        found = {"corrections": [], "authorships": [], "tags": []}
+        found = {"corrections": [], "byline_order": [], "tags": []}
         with connections[db].cursor() as cursor:
             cursor.execute(sql, [self.pk] * 3)
             for part, pk, other_id, name, slug, text, at, position in cursor.fetchall():
@@ -190,9 +196,10 @@ class Article(models.Model):
                         db, ["id", "article_id", "author_id", "position"], [pk, self.pk, other_id, position]
                     )
                     authorship.author = Author.from_db(db, ["id", "name", "slug"], [other_id, name, slug])
-                    found["authorships"].append(authorship)
+                    found["byline_order"].append(authorship)
                 else:
                     found["tags"].append(Tag.from_db(db, ["id", "name", "slug"], [pk, name, slug]))
+        self.byline_order = found.pop("byline_order")
         # What prefetch_related() does with the rows it fetched (QuerySet.prefetch_one_level).
         cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
         for name, rows in found.items():
