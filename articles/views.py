@@ -8,7 +8,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.views.generic import (
     ArchiveIndexView,
@@ -120,7 +119,7 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         articles = Article.objects.all() if self.is_preview_allowed() else Article.objects.published()
-        return articles.with_listing_data().prefetch_related("tags", "corrections")
+        return articles.select_related("section", "lead_image")
 
     def is_preview_allowed(self):
         user = self.request.user
@@ -156,28 +155,28 @@ class ArticleDetailView(DetailView):
             date(self.kwargs["year"], self.kwargs["month"], self.kwargs["day"])
         except ValueError:
             raise Http404("No such date.") from None
-        return super().get_object(queryset)
+        return super().get_object(queryset).load_page_data()
 
     def get_navigation_scope(self):
         """
-        The tag or section named by ?in=tag:<slug> or ?in=section:<slug>, with
-        the articles it holds, when this article belongs to it; otherwise
-        (None, None) and previous/next walk the whole site. The article's
-        section and tags are already loaded, so this costs no query.
+        The tag or section named by ?in=tag:<slug> or ?in=section:<slug>,
+        when this article belongs to it; otherwise None and previous/next walk
+        the whole site. The article's section and tags are already loaded, so
+        this costs no query.
         """
         kind, _, slug = self.request.GET.get("in", "").partition(":")
         article = self.object
         if kind == "section" and article.section and article.section.slug == slug:
-            return article.section, Article.objects.filter(section=article.section)
+            return article.section
         if kind == "tag":
             for tag in article.tags.all():
                 if tag.slug == slug:
-                    return tag, Article.objects.filter(tags=tag)
-        return None, None
+                    return tag
+        return None
 
     def get_context_data(self, **kwargs):
         article = self.object
-        nav_scope, scoped_articles = self.get_navigation_scope()
+        nav_scope = self.get_navigation_scope()
         # The ?in= value previous/next links carry on (empty: site-wide).
         nav_scope_param = self.request.GET["in"] if nav_scope else ""
         updates, corrections = article.corrections_for_readers()
@@ -185,38 +184,11 @@ class ArticleDetailView(DetailView):
         return super().get_context_data(
             updates=updates,
             corrections=corrections,
-            links=ArticleLinks(article, scoped_articles),
+            links=article.get_links(nav_scope),
             nav_scope=nav_scope,
             nav_scope_param=nav_scope_param,
             **kwargs,
         )
-
-
-class ArticleLinks:
-    """
-    An article's previous/next and related articles, queried only when the page
-    renders them.
-    """
-
-    def __init__(self, article, scope=None):
-        self.article = article
-        self.scope = scope
-
-    @cached_property
-    def _neighbours(self):
-        return self.article.get_previous_and_next_published(self.scope)
-
-    @property
-    def previous(self):
-        return self._neighbours[0]
-
-    @property
-    def next(self):
-        return self._neighbours[1]
-
-    @cached_property
-    def related(self):
-        return self.article.get_related_articles()
 
 
 class ArchiveMixin(PublishedArticlesMixin):
@@ -309,8 +281,8 @@ class PreviewLinkView(ArticleDetailView):
 
     def get_article(self, link):
         # The link is the permission: any article, published or not, with what its page shows.
-        articles = Article.objects.all().with_listing_data().prefetch_related("tags", "corrections")
-        return get_object_or_404(articles, pk=link.article_id)
+        articles = Article.objects.select_related("section", "lead_image")
+        return get_object_or_404(articles, pk=link.article_id).load_page_data()
 
     @staticmethod
     def private(response):

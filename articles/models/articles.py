@@ -1,8 +1,9 @@
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db import connection, connections, models
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -22,6 +23,11 @@ RELATED_WINDOW = 1000
 RELATED_CANDIDATES = 20
 
 
+def lead_image_renditions():
+    """The lead image's renditions, smallest first, as pictures and social cards read them."""
+    return Prefetch("lead_image__renditions", queryset=Rendition.objects.order_by("width", "id"))
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """The one visibility rule: published, and its publication time has come."""
@@ -37,10 +43,10 @@ class ArticleQuerySet(models.QuerySet):
         a constant number of queries: the renditions query runs only when some
         article on the page has a lead image.
         """
-        return self.select_related("section", "lead_image").prefetch_related(
-            Prefetch("authorships", queryset=Authorship.objects.select_related("author")),
-            Prefetch("lead_image__renditions", queryset=Rendition.objects.order_by("width", "id")),
-        )
+        # to_attr: a plain list on each article; without it, prefetch_related() builds a
+        # filtered queryset per article, which cost more than the page's own query.
+        bylines = Prefetch("authorships", queryset=Authorship.objects.select_related("author"), to_attr="byline_order")
+        return self.select_related("section", "lead_image").prefetch_related(bylines, lead_image_renditions())
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")
@@ -201,8 +207,68 @@ class Article(models.Model):
 
     @property
     def byline(self):
-        """The authors in byline order (prefetched by with_listing_data())."""
-        return [authorship.author for authorship in self.authorships.all()]
+        """The authors in byline order (loaded by with_listing_data() or load_page_data())."""
+        authorships = getattr(self, "byline_order", None)
+        if authorships is None:
+            authorships = self.authorships.all()
+        return [authorship.author for authorship in authorships]
+
+    def load_page_data(self):
+        """
+        Load the byline, tags and corrections an article page shows in one
+        query, where prefetch_related() would put them, so that byline,
+        tags.all() and corrections.all() read them without a query. Three
+        prefetches cost four times the CPU of this query (docs/performance.md).
+        """
+        db = self._state.db or "default"
+        # Each part is ordered in its own subquery, where PostgreSQL types a bare NULL as text:
+        # the empty time column is cast to the database's own type for a DateTimeField.
+        no_time = f"CAST(NULL AS {connections[db].data_types['DateTimeField']})"
+        sql = f"""
+            SELECT * FROM (SELECT 'correction' AS part, c.id, c.created_by_id AS other_id, c.kind AS name,
+                '' AS slug, c.text, c.created_at, 0 AS position
+                FROM articles_correction c WHERE c.article_id = %s ORDER BY c.created_at, c.id) corrections
+            UNION ALL
+            SELECT * FROM (SELECT 'author', w.id, w.author_id, a.name, a.slug, '', {no_time}, w.position
+                FROM articles_authorship w JOIN articles_author a ON a.id = w.author_id
+                WHERE w.article_id = %s ORDER BY w.position, w.id) byline
+            UNION ALL
+            SELECT * FROM (SELECT 'tag', t.id, t.id, t.name, t.slug, '', {no_time}, 0
+                FROM articles_taggedarticle x JOIN articles_tag t ON t.id = x.tag_id
+                WHERE x.content_object_id = %s ORDER BY t.name, t.id) tags
+        """
+        Correction = self.corrections.model
+        created_at = Correction._meta.get_field("created_at").get_col(Correction._meta.db_table)
+        converters = connections[db].ops.get_db_converters(created_at) + created_at.get_db_converters(connections[db])
+        found = {"corrections": [], "byline_order": [], "tags": []}
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, [self.pk] * 3)
+            for part, pk, other_id, name, slug, text, at, position in cursor.fetchall():
+                if part == "correction":
+                    for convert in converters:
+                        at = convert(at, created_at, connections[db])
+                    # from_db() takes the values in the model's field order.
+                    fields = ["id", "article_id", "kind", "text", "created_at", "created_by_id"]
+                    values = [pk, self.pk, name, text, at, other_id]
+                    found["corrections"].append(Correction.from_db(db, fields, values))
+                elif part == "author":
+                    authorship = Authorship.from_db(
+                        db, ["id", "article_id", "author_id", "position"], [pk, self.pk, other_id, position]
+                    )
+                    authorship.author = Author.from_db(db, ["id", "name", "slug"], [other_id, name, slug])
+                    found["byline_order"].append(authorship)
+                else:
+                    found["tags"].append(Tag.from_db(db, ["id", "name", "slug"], [pk, name, slug]))
+        self.byline_order = found.pop("byline_order")
+        # What prefetch_related() does with the rows it fetched (QuerySet.prefetch_one_level).
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        for name, rows in found.items():
+            queryset = getattr(self, name).get_queryset()
+            queryset._result_cache, queryset._prefetch_done = rows, True
+            cache[name] = queryset
+        if self.lead_image_id:
+            prefetch_related_objects([self], lead_image_renditions())
+        return self
 
     @property
     def is_live(self):
@@ -248,99 +314,110 @@ class Article(models.Model):
         updates = [note for note in notes if note.kind == note.Kind.UPDATE]
         return updates, [note for note in notes if note.kind != note.Kind.UPDATE]
 
-    @property
-    def _older_than_me(self):
-        # The first term is implied by the second; it gives the database a range on the
-        # (status, published_at, id) index to start from (PostgreSQL cannot derive it from the OR).
-        return Q(published_at__lte=self.published_at) & (
-            Q(published_at__lt=self.published_at) | Q(published_at=self.published_at, id__lt=self.id)
-        )
+    def get_links(self, scope=None, *, related=RELATED_ARTICLES_COUNT):
+        """
+        ArticleLinks(previous, next, related) for this article's page, in one query.
 
-    @property
-    def _newer_than_me(self):
-        return Q(published_at__gte=self.published_at) & (
-            Q(published_at__gt=self.published_at) | Q(published_at=self.published_at, id__gt=self.id)
-        )
+        previous and next: the published articles immediately older and newer, by
+        (published_at, id), within `scope` (a Section or Tag) when given. related:
+        up to `related` articles, the editor's curated links in position order,
+        then the published articles sharing the most tags (most recent first on
+        ties) among the best RELATED_CANDIDATES of the RELATED_WINDOW articles
+        written before and after this one (the window keeps the cost the same at
+        any size of archive; a busy tag is on thousands of articles).
+
+        SQL, because building these four parts with the ORM took more CPU than
+        the rest of the page together (docs/performance.md). The links are
+        teasers: no body.
+        """
+        live, live_params = _published_condition()
+        at = Article._meta.get_field("published_at").get_db_prep_value(self.published_at, connection)
+        columns = "{t}.id, {t}.headline, {t}.slug, {t}.standfirst, {t}.published_at"
+        # A tag scope is a join, as the ORM writes filter(tags=tag): PostgreSQL then walks the
+        # (status, published_at, id) index and checks each article in the tagged-article index
+        # (an IN (subquery) made it scan the whole table).
+        scope_join, join_params, scope_where, where_params = "", [], "", []
+        if isinstance(scope, Section):
+            scope_where, where_params = "AND articles_article.section_id = %s", [scope.pk]
+        elif isinstance(scope, Tag):
+            scope_join = "JOIN articles_taggedarticle s ON s.content_object_id = articles_article.id AND s.tag_id = %s"
+            join_params = [scope.pk]
+        parts, params = [], []
+        for link, compare, order in (("previous", "<", "DESC"), ("next", ">", "ASC")):
+            # published() on the row itself, so the index serves it. published_at {<=,>=} t gives
+            # the database a range to start from (it cannot derive one from the OR); it comes
+            # first because SQLite, given two upper bounds, starts from the first one.
+            parts.append(
+                f"""SELECT {columns.format(t="articles_article")}, 0 AS rank, '{link}' AS link
+                FROM articles_article {scope_join}
+                WHERE articles_article.published_at {compare}= %s AND {live} {scope_where}
+                AND (articles_article.published_at {compare} %s OR articles_article.id {compare} %s)
+                ORDER BY articles_article.published_at {order}, articles_article.id {order} LIMIT 1"""
+            )
+            params += [*join_params, at, *live_params, *where_params, at, self.pk]
+        if related:
+            # Articles found by id are checked against published() by id: as a condition on
+            # the joined row, SQLite (without statistics) would walk the whole status index.
+            is_live = f"EXISTS (SELECT 1 FROM articles_article WHERE articles_article.id = a.id AND {live})"
+            curated = f"""SELECT {columns.format(t="a")}, r.position AS rank FROM articles_related r
+                JOIN articles_article a ON a.id = r.related_article_id WHERE r.article_id = %s AND {is_live}"""
+            parts.append(f"SELECT curated.*, 'curated' AS link FROM ({curated}) curated ORDER BY rank, id LIMIT %s")
+            params += [self.pk, *live_params, related]
+            parts.append(
+                f"""SELECT {columns.format(t="a")}, candidates.shared AS rank, 'tagged' AS link FROM (
+                    SELECT t.content_object_id AS id, COUNT(*) AS shared FROM articles_taggedarticle t
+                    WHERE t.tag_id IN (SELECT tag_id FROM articles_taggedarticle WHERE content_object_id = %s)
+                    AND t.content_object_id BETWEEN %s AND %s AND t.content_object_id <> %s
+                    AND t.content_object_id NOT IN (SELECT curated.id FROM ({curated}) curated)
+                    GROUP BY t.content_object_id ORDER BY shared DESC, t.content_object_id DESC LIMIT %s
+                ) candidates JOIN articles_article a ON a.id = candidates.id
+                WHERE {is_live} ORDER BY candidates.shared DESC, a.published_at DESC, a.id DESC LIMIT %s"""
+            )
+            params += [self.pk, self.pk - RELATED_WINDOW, self.pk + RELATED_WINDOW, self.pk]
+            params += [self.pk, *live_params, RELATED_CANDIDATES, *live_params, related]
+        sql = " UNION ALL ".join(f"SELECT * FROM ({part}) part{number}" for number, part in enumerate(parts))
+        found = {"previous": None, "next": None, "curated": [], "tagged": []}
+        for article in Article.objects.raw(sql, params):
+            if article.link in ("previous", "next"):
+                found[article.link] = article
+            else:
+                found[article.link].append(article)
+        found["curated"].sort(key=lambda article: (article.rank, article.pk))
+        found["tagged"].sort(key=lambda article: (-article.rank, -article.published_at.timestamp(), -article.pk))
+        return ArticleLinks(found["previous"], found["next"], (found["curated"] + found["tagged"])[:related])
 
     def get_previous_and_next_published(self, scope=None):
-        """
-        (previous, next) by (published_at, id), within `scope` (a queryset of
-        articles, e.g. one tag's) when given, in one query: each side is an
-        index-served subquery.
-        """
-        articles = (Article.objects.all() if scope is None else scope).published()
-        older = articles.filter(self._older_than_me).order_by("-published_at", "-id").values("pk")[:1]
-        newer = articles.filter(self._newer_than_me).order_by("published_at", "id").values("pk")[:1]
-        previous = following = None
-        for other in Article.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(
-            "headline", "slug", "published_at"
-        ):
-            if (other.published_at, other.pk) < (self.published_at, self.pk):
-                previous = other
-            else:
-                following = other
-        return previous, following
+        """(previous, next) published articles by (published_at, id), within `scope` (a Section or Tag) when given."""
+        links = self.get_links(scope, related=0)
+        return links.previous, links.next
 
     def get_previous_published(self, scope=None):
-        """The published article immediately older, by (published_at, id); within `scope` when given."""
         return self.get_previous_and_next_published(scope)[0]
 
     def get_next_published(self, scope=None):
-        """The published article immediately newer, by (published_at, id); within `scope` when given."""
         return self.get_previous_and_next_published(scope)[1]
 
-    @staticmethod
-    def _published_among(pks):
-        """
-        The published articles among `pks` (a subquery), found by primary key and
-        each checked against published(). Filtering the outer query with
-        published() directly lets SQLite (which has no statistics unless ANALYZE
-        runs) walk the whole (status, published_at) index instead.
-        """
-        return Article.objects.filter(pk__in=pks).filter(Exists(Article.objects.published().filter(pk=OuterRef("pk"))))
-
     def get_related_articles(self, limit=RELATED_ARTICLES_COUNT):
-        """
-        The editor's curated links in position order, then, up to `limit`, the
-        published articles sharing the most tags (most recent first on ties)
-        among the RELATED_WINDOW articles written before and after this one.
-        Two queries, whatever the number of tags or articles; the window keeps
-        the second one's cost the same at any size of archive (a busy tag is on
-        thousands of articles).
-        """
-        curated = list(
-            self._published_among(Related.objects.filter(article=self).values("related_article"))
-            .annotate(
-                position=Subquery(
-                    Related.objects.filter(article=self, related_article=OuterRef("pk")).values("position")[:1]
-                )
-            )
-            .order_by("position", "id")
-            .only("headline", "slug", "published_at", "standfirst")
-        )
-        if len(curated) >= limit:
-            return curated[:limit]
-        my_tags = TaggedArticle.objects.filter(content_object=self).values("tag")
-        candidates = (
-            TaggedArticle.objects.filter(
-                tag__in=my_tags,
-                content_object__gte=self.pk - RELATED_WINDOW,
-                content_object__lte=self.pk + RELATED_WINDOW,
-            )
-            .exclude(content_object__in=[self.pk, *(article.pk for article in curated)])
-            .values("content_object")
-            .annotate(shared=Count("id"))
-            .order_by("-shared", "-content_object")
-            .values("content_object")[:RELATED_CANDIDATES]
-        )
-        fill = (
-            self._published_among(candidates)
-            .filter(tags__in=my_tags)
-            .annotate(shared_tags=Count("id"))
-            .order_by("-shared_tags", "-published_at", "-id")
-            .only("headline", "slug", "published_at", "standfirst")[: limit - len(curated)]
-        )
-        return curated + list(fill)
+        """Curated, then tag-filled related articles, as get_links() finds them."""
+        return self.get_links(related=limit).related
+
+
+def _published_condition():
+    """
+    ArticleQuerySet.published() as SQL on the unaliased article table, (sql,
+    params): raw queries use the one visibility rule instead of repeating it.
+    """
+    query = Article.objects.published().query
+    compiler = query.get_compiler(connection=connection)
+    return compiler.compile(query.where)
+
+
+class ArticleLinks(NamedTuple):
+    """Where an article's page links to: its neighbours and its related articles."""
+
+    previous: Article | None
+    next: Article | None
+    related: list
 
 
 class Authorship(models.Model):

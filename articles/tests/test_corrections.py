@@ -28,9 +28,9 @@ CORRECTION = Correction.Kind.CORRECTION
 CLARIFICATION = Correction.Kind.CLARIFICATION
 UPDATE = Correction.Kind.UPDATE
 
-# The article page: the reader's 8 queries (see test_views.py), one of them the
-# corrections prefetch, whatever the number of corrections.
-ARTICLE_PAGE_QUERIES = 8
+# The article page: the reader's 4 queries (see test_views.py), its corrections read
+# with its byline and tags, whatever the number of corrections.
+ARTICLE_PAGE_QUERIES = 4
 # One page of corrections with their articles (no COUNT), the section navigation.
 CORRECTIONS_PAGE_QUERIES = 2
 
