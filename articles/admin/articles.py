@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from ..models import Article, Authorship, Correction, Related
 from ..roles import PUBLISH_PERMISSION
 from ..services import publish_articles, unpublish_articles
+from .editing import EditingSessionsMixin
 from .forms import ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
@@ -83,7 +84,7 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
+class ArticleAdmin(EditingSessionsMixin, PreviewLinksMixin, ArticleHistoryAdmin):
     """
     Roles: without `articles.publish_article` (reporters) a user changes and
     deletes only their own drafts, sees them first, and the form refuses any
