@@ -14,6 +14,7 @@ from .editing import EditingSessionsMixin
 from .forms import ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
+from .tagging import TagActionsMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
 
 
@@ -84,7 +85,7 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(EditingSessionsMixin, PreviewLinksMixin, ArticleHistoryAdmin):
+class ArticleAdmin(EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, ArticleHistoryAdmin):
     """
     Roles: without `articles.publish_article` (reporters) a user changes and
     deletes only their own drafts, sees them first, and the form refuses any
@@ -103,7 +104,7 @@ class ArticleAdmin(EditingSessionsMixin, PreviewLinksMixin, ArticleHistoryAdmin)
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section", "lead_image"]
     inlines = [AuthorshipInline, RelatedInline, CorrectionInline]
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "add_tag", "remove_tag"]
     save_on_top = True
     form = ArticleAdminForm
     readonly_fields = ["created_at", "updated_at"]

@@ -1,6 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
@@ -164,3 +164,67 @@ class ImageForm(forms.ModelForm):
         self.instance.width = prepared.width
         self.instance.height = prepared.height
         return prepared.as_file()
+
+
+class AddTagForm(forms.Form):
+    """The "Add a tag" list action: an existing tag, or a new one named deliberately."""
+
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.all(),
+        required=False,
+        label="Existing tag",
+        help_text="Type to search the tags in use.",
+    )
+    new_tag = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Or a new tag",
+        help_text="Creates this tag. Leave empty to use an existing one.",
+    )
+
+    def clean_new_tag(self):
+        return " ".join(self.cleaned_data["new_tag"].split())
+
+    def clean(self):
+        cleaned_data = super().clean()
+        tag, new_name = cleaned_data.get("tag"), cleaned_data.get("new_tag")
+        if tag and new_name:
+            raise ValidationError("Choose an existing tag or name a new one, not both.")
+        if not tag and not new_name:
+            if not self.errors:
+                raise ValidationError("Choose the tag to add, or name a new one.")
+            return cleaned_data
+        if new_name:
+            existing = Tag.objects.filter(name__iexact=new_name).first()
+            if existing is not None:
+                # Not a second tag spelt differently: the one that exists.
+                self.add_error(
+                    "new_tag", f"A tag “{existing.name}” already exists: choose it from the existing tags instead."
+                )
+        return cleaned_data
+
+    def tag_to_add(self):
+        """The chosen tag, or the new one, created now."""
+        if self.cleaned_data["tag"]:
+            return self.cleaned_data["tag"], False
+        return Tag.objects.create(name=self.cleaned_data["new_tag"]), True
+
+
+class RemoveTagForm(forms.Form):
+    """The "Remove a tag" list action: one of the tags the selected articles carry, with how many carry it."""
+
+    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), widget=forms.RadioSelect, label="Tag to remove")
+
+    def __init__(self, *args, articles, **kwargs):
+        super().__init__(*args, **kwargs)
+        tags = (
+            Tag.objects.filter(taggedarticle_items__content_object__in=articles)
+            .annotate(selected_count=models.Count("taggedarticle_items", distinct=True))
+            .order_by("-selected_count", "name")
+        )
+        field = self.fields["tag"]
+        field.queryset = tags
+        field.label_from_instance = lambda tag: f"{tag.name} (on {tag.selected_count} of them)"
+        first = tags.first()
+        if first is not None:
+            field.initial = first.pk  # the most used: the usual reason for removing one in bulk

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from pytest_django.asserts import assertContains, assertNotContains
 
 from articles import revisions
-from articles.models import EDITING_EXPIRY, Article, Correction, EditingSession
+from articles.models import EDITING_EXPIRY, Article, Correction, EditingSession, Tag
 
 from .factories import make_article
 from .test_workflow import ARTICLES, change_url, form_data, login, member_of
@@ -207,3 +207,106 @@ def test_the_save_time_conflict_check_stays(two_editors):
     response = sam.post(url, sam_data)
     assertContains(response, "Edit conflict: nothing was saved.")
     assertContains(response, "eddie has had it open since")
+
+
+# Tags in bulk ----------------------------------------------------------------
+
+
+def tag_action(client, action, articles, **data):
+    return client.post(
+        ARTICLES,
+        {"action": action, "_selected_action": [article.pk for article in articles], **data},
+    )
+
+
+def tag_names(article):
+    return sorted(tag.name for tag in Article.objects.get(pk=article.pk).tags.all())
+
+
+def test_adding_a_tag_asks_which_then_tags_each_selected_article_with_a_revision(editor_client, editor):
+    mali = Tag.objects.create(name="Mali")
+    first, second = make_article(tags=["Army"]), make_article(tags=["Mali"])
+    untouched = make_article()
+
+    page = tag_action(editor_client, "add_tag", [first, second])
+    assert page.status_code == 200
+    assertContains(page, '<ol class="breadcrumbs">')
+    assertContains(page, first.headline)
+    # The existing-tag field searches the tags in use, through the admin's autocomplete.
+    assertContains(page, 'data-model-name="article"')
+
+    response = tag_action(editor_client, "add_tag", [first, second], apply="1", tag=mali.pk)
+
+    assert response.status_code == 302
+    assert tag_names(first) == ["Army", "Mali"]
+    assert tag_names(second) == ["Mali"]
+    assert tag_names(untouched) == []
+    messages = [str(m) for m in editor_client.get(ARTICLES).context["messages"]]
+    assert "Tagged 1 article with “Mali”." in messages
+    (version,) = revisions.versions_for(first.pk)
+    assert (version.revision.user, version.revision.comment) == (editor, "Tag “Mali” added (list action).")
+    assert mali.pk in revisions.state_from_version(version).tags
+    # The version moved on: a form opened before the action gets the edit conflict.
+    assert Article.objects.get(pk=first.pk).version == first.version + 1
+    assert not revisions.versions_for(second.pk).exists()
+
+
+def test_a_new_tag_is_created_only_when_named_deliberately(editor_client):
+    article = make_article()
+    Tag.objects.create(name="Mali")
+
+    # A new name that matches an existing tag in another case is refused, with the existing one named.
+    refused = tag_action(editor_client, "add_tag", [article], apply="1", new_tag="mali")
+    assertContains(refused, "A tag “Mali” already exists")
+    both = tag_action(editor_client, "add_tag", [article], apply="1", new_tag="Niger", tag=Tag.objects.get().pk)
+    assertContains(both, "not both")
+    neither = tag_action(editor_client, "add_tag", [article], apply="1")
+    assertContains(neither, "Choose the tag to add, or name a new one.")
+    assert Tag.objects.count() == 1 and tag_names(article) == []
+
+    assert tag_action(editor_client, "add_tag", [article], apply="1", new_tag="  Niger   Delta ").status_code == 302
+    assert tag_names(article) == ["Niger Delta"]
+    messages = [str(m) for m in editor_client.get(ARTICLES).context["messages"]]
+    assert "New tag “Niger Delta” created." in messages
+
+
+def test_removing_a_tag_offers_the_tags_of_the_selection_with_counts(editor_client):
+    first, second = make_article(tags=["Mali", "Army"]), make_article(tags=["Mali"])
+    other = make_article(tags=["Mali"])
+
+    page = tag_action(editor_client, "remove_tag", [first, second])
+    assertContains(page, "Mali (on 2 of them)")
+    assertContains(page, "Army (on 1 of them)")
+    # The most used is the default.
+    assert page.context["form"]["tag"].initial == Tag.objects.get(name="Mali").pk
+
+    mali = Tag.objects.get(name="Mali")
+    assert tag_action(editor_client, "remove_tag", [first, second], apply="1", tag=mali.pk).status_code == 302
+    assert tag_names(first) == ["Army"] and tag_names(second) == []
+    assert tag_names(other) == ["Mali"]
+
+
+def test_a_tag_action_touches_only_what_the_user_may_change(client):
+    reporter = member_of("Reporter", "rita")
+    reporter_client = login(client, reporter)
+    own = make_article(status=Article.Status.DRAFT, created_by=reporter)
+    live = make_article()
+    mali = Tag.objects.create(name="Mali")
+
+    response = tag_action(reporter_client, "add_tag", [own, live], apply="1", tag=mali.pk)
+
+    assert response.status_code == 302
+    assert tag_names(own) == ["Mali"] and tag_names(live) == []
+    messages = [str(m) for m in reporter_client.get(ARTICLES).context["messages"]]
+    assert "1 article was left as it was: you may not change it." in messages
+
+
+@pytest.mark.page_cache
+def test_a_tag_added_in_bulk_shows_on_the_cached_tag_page(editor_client, client):
+    article = make_article(headline="Helicopters arrive")
+    mali = Tag.objects.create(name="Mali")
+    make_article(tags=[mali])
+    url = mali.get_absolute_url()
+    assertNotContains(client.get(url), "Helicopters arrive")
+    tag_action(editor_client, "add_tag", [article], apply="1", tag=mali.pk)
+    assertContains(client.get(url), "Helicopters arrive")
