@@ -44,21 +44,54 @@ class StateListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AuthorshipInline(admin.TabularInline):
+class OrderedInline(admin.TabularInline):
+    """
+    Rows kept in order by `position`: dragged, or moved with the arrow keys, by
+    their handle (static/js/article-form.js renumbers them); a new row left at
+    its default goes after the others. Every field is named for screen readers.
+    """
+
+    template = "admin/articles/edit_inline/ordered_tabular.html"
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        row_name = self.verbose_name
+
+        class OrderedFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                row = "new row" if index is None else f"{row_name} {index + 1}"
+                for field in form.fields.values():
+                    field.widget.attrs.setdefault("aria-label", f"{field.label or 'Delete'} ({row})")
+
+            def save_new(self, form, commit=True):
+                if "position" not in form.changed_data:
+                    taken = [
+                        other.cleaned_data.get("position") or 0
+                        for other in self.forms
+                        if other is not form and getattr(other, "cleaned_data", None)
+                    ]
+                    form.instance.position = max(taken, default=-1) + 1
+                return super().save_new(form, commit=commit)
+
+        return OrderedFormSet
+
+
+class AuthorshipInline(OrderedInline):
     model = Authorship
     autocomplete_fields = ["author"]
     fields = ["author", "position"]
-    extra = 0
     verbose_name = "author"
     verbose_name_plural = "byline (in order)"
 
 
-class RelatedInline(admin.TabularInline):
+class RelatedInline(OrderedInline):
     model = Related
     fk_name = "article"
     autocomplete_fields = ["related_article"]
     fields = ["related_article", "position"]
-    extra = 0
+    verbose_name = "related article"
     verbose_name_plural = "related articles (curated, in order; the page fills up to four by shared tags)"
 
 

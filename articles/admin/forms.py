@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from .. import revisions
+from ..html import outside_images
 from ..images import prepare_upload
 from ..models import Article, Image, Tag
 
@@ -45,6 +46,18 @@ class ArticleAdminForm(forms.ModelForm):
             # Offer only what the user may choose; clean() still refuses the rest.
             status.widget.choices = [(Article.Status.DRAFT, Article.Status.DRAFT.label)]
             status.help_text = "Only editors can publish or schedule an article."
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "")
+        outside = outside_images(body)
+        if outside:
+            raise ValidationError(
+                "Photos in the body must come from the photo library (“Insert photo from the library”): "
+                "the site's security policy stops readers' browsers from loading pictures from other sites. "
+                "Upload these to the library, then insert them from there: %(addresses)s. Nothing was saved.",
+                params={"addresses": ", ".join(outside)},
+            )
+        return body
 
     def clean(self):
         cleaned_data = super().clean()

@@ -1,0 +1,134 @@
+"use strict";
+// The article form's own behaviour (admin only, no inline script or style):
+// - names for the widgets that scripts draw (the body editor, select2 boxes),
+//   taken from the field's label, so screen readers announce every field;
+// - ordered inlines (byline, related articles): rows move by dragging their
+//   handle or with the arrow keys on it; positions are renumbered 0, 1, 2...
+//   in the order shown, and a new row goes last.
+{
+    const labelText = (element) => {
+        const label = element.id && document.querySelector(`label[for="${CSS.escape(element.id)}"]`);
+        const text = label ? label.textContent : element.getAttribute("aria-label") || "";
+        return text.replace(/:\s*$/, "").trim();
+    };
+
+    // The body editor (django-prose-editor) tells when it is ready.
+    document.addEventListener("prose-editor:ready", (event) => {
+        const {editor, textarea} = event.detail;
+        const dom = editor.view.dom;
+        dom.setAttribute("aria-label", labelText(textarea) || "Body");
+        dom.setAttribute("aria-multiline", "true");
+        dom.setAttribute("spellcheck", "true");
+    });
+
+    // select2 draws its own boxes next to a hidden <select>: name them after it.
+    function nameSelect2(root) {
+        for (const select of root.querySelectorAll("select.select2-hidden-accessible")) {
+            const name = labelText(select);
+            const container = select.nextElementSibling;
+            if (!name || !container || !container.classList.contains("select2")) continue;
+            for (const part of container.querySelectorAll(
+                ".select2-selection__rendered, .select2-search__field, .select2-selection[role=combobox]",
+            )) {
+                if (!part.getAttribute("aria-label")) part.setAttribute("aria-label", name);
+            }
+        }
+    }
+    const form = document.querySelector("form[id$=_form]");
+    if (form) {
+        let queued = false;
+        new MutationObserver(() => {
+            if (queued) return;
+            queued = true;
+            requestAnimationFrame(() => {
+                queued = false;
+                nameSelect2(form);
+            });
+        }).observe(form, {childList: true, subtree: true});
+        window.addEventListener("load", () => nameSelect2(form));
+    }
+
+    // Ordered inlines.
+    const rowsOf = (group) =>
+        [...group.querySelectorAll("tbody tr.form-row")].filter(
+            (row) => !row.classList.contains("empty-form") && !row.id.endsWith("-empty"),
+        );
+
+    function renumber(group) {
+        rowsOf(group).forEach((row, index) => {
+            const position = row.querySelector("td.field-position input");
+            if (position) position.value = index;
+        });
+    }
+
+    function announce(group, text) {
+        let status = group.querySelector(".order-status");
+        if (!status) {
+            status = document.createElement("p");
+            status.className = "order-status sr-only";
+            status.setAttribute("role", "status");
+            group.prepend(status);
+        }
+        status.textContent = text;
+    }
+
+    function move(row, offset) {
+        const group = row.closest(".ordered-inline");
+        const rows = rowsOf(group);
+        const index = rows.indexOf(row);
+        const target = rows[index + offset];
+        if (!target) return;
+        if (offset < 0) target.before(row);
+        else target.after(row);
+        renumber(group);
+        announce(group, `Moved to position ${index + offset + 1} of ${rows.length}.`);
+    }
+
+    document.addEventListener("keydown", (event) => {
+        const handle = event.target.closest && event.target.closest(".ordered-inline .order-handle");
+        if (!handle || !["ArrowUp", "ArrowDown"].includes(event.key)) return;
+        event.preventDefault();
+        move(handle.closest("tr"), event.key === "ArrowUp" ? -1 : 1);
+        handle.focus();
+    });
+
+    let dragged = null;
+    document.addEventListener("dragstart", (event) => {
+        const handle = event.target.closest && event.target.closest(".ordered-inline .order-handle");
+        if (!handle) return;
+        dragged = handle.closest("tr");
+        dragged.classList.add("dragging");
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", dragged.id);
+        event.dataTransfer.setDragImage(dragged, 10, 10);
+    });
+    document.addEventListener("dragover", (event) => {
+        if (!dragged) return;
+        const row = event.target.closest && event.target.closest("tr.form-row");
+        if (!row || row === dragged || row.parentElement !== dragged.parentElement || row.id.endsWith("-empty")) {
+            return;
+        }
+        event.preventDefault();
+        const box = row.getBoundingClientRect();
+        if (event.clientY < box.top + box.height / 2) row.before(dragged);
+        else row.after(dragged);
+    });
+    document.addEventListener("drop", (event) => {
+        if (dragged) event.preventDefault();
+    });
+    document.addEventListener("dragend", () => {
+        if (!dragged) return;
+        const group = dragged.closest(".ordered-inline");
+        dragged.classList.remove("dragging");
+        const rows = rowsOf(group);
+        announce(group, `Moved to position ${rows.indexOf(dragged) + 1} of ${rows.length}.`);
+        renumber(group);
+        dragged = null;
+    });
+
+    // A row added with "Add another …" goes last (Django's inlines.js sends formset:added).
+    document.addEventListener("formset:added", (event) => {
+        const group = event.target.closest(".ordered-inline");
+        if (group) renumber(group);
+    });
+}
