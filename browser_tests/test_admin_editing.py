@@ -1,6 +1,5 @@
 """The admin as newsroom editors use it, in Chromium: tags, reordering, who else is editing, and axe."""
 
-import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -41,11 +40,127 @@ def serious_violations(page):
     return [(v["id"], [node["target"] for node in v["nodes"]]) for v in found]
 
 
-def test_axe_on_the_article_form(open_page, newsroom):
+def change_url(article):
+    return f"/admin/articles/article/{article.pk}/change/"
+
+
+def test_axe_finds_no_serious_problem_on_the_article_form(open_page, newsroom):
     page, problems = open_page()
     log_in(page)
-    page.goto(f"/admin/articles/article/{newsroom['article'].pk}/change/")
-    expect(page.locator(".field-body .ProseMirror[contenteditable=true]")).to_be_visible()
-    found = serious_violations(page)
-    print("AXE", found)
-    assert found == []
+    page.goto(change_url(newsroom["article"]))
+    # Named by static/js/article-form.js once the editor and select2 are drawn.
+    expect(page.locator(".field-body .ProseMirror[contenteditable=true]")).to_have_attribute("aria-label", "Body")
+    expect(page.locator("#select2-id_lead_image-container")).to_have_attribute("aria-label", "Lead image")
+    assert serious_violations(page) == []
+    page.goto("/admin/articles/article/")
+    assert serious_violations(page) == []
+    assert not problems.take()
+
+
+def test_the_body_editor_checks_spelling_and_starts_tall(open_page, newsroom):
+    page, _ = open_page()
+    log_in(page)
+    page.goto(change_url(newsroom["article"]))
+    body = page.locator(".field-body .ProseMirror[contenteditable=true]")
+    expect(body).to_have_attribute("spellcheck", "true")
+    assert body.bounding_box()["height"] >= 300
+
+
+def test_enter_picks_the_existing_tag_and_creating_one_is_deliberate(open_page, newsroom):
+    page, problems = open_page()
+    log_in(page)
+    page.goto(change_url(newsroom["article"]))
+    page.locator(".field-tags .select2-container").click()
+    search = page.locator(".field-tags .select2-search__field")
+
+    # "mal" matches the existing "Mali": it is highlighted, creating comes last.
+    search.press_sequentially("mal", delay=20)
+    expect(page.locator(".select2-results__option.loading-results")).to_have_count(0)
+    expect(page.locator(".select2-results__option--highlighted")).to_have_text("Mali")
+    expect(page.locator(".select2-results__option").last).to_have_text("Create new tag “mal”")
+    search.press("Enter")
+    expect(page.locator(".field-tags .select2-selection__choice", has_text="Mali")).to_have_count(1)
+
+    # The exact name in another case: no second tag offered at all.
+    search.press_sequentially("army", delay=20)
+    expect(page.locator(".select2-results__option.loading-results")).to_have_count(0)
+    expect(page.locator(".select2-results__option", has_text="Create new tag")).to_have_count(0)
+
+    page.keyboard.press("Escape")
+    page.locator("input[name=_continue]").last.click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert sorted(Article.objects.get(pk=newsroom["article"].pk).tags.names()) == ["Army", "Mali"]
+    assert Tag.objects.count() == 2
+    assert not problems.take()
+
+
+def test_the_byline_reorders_by_keyboard_and_by_dragging(open_page, newsroom):
+    page, problems = open_page()
+    log_in(page)
+    page.goto(change_url(newsroom["article"]))
+    rows = page.locator("#authorships-group tbody tr.form-row.has_original")
+    expect(rows).to_have_count(2)
+
+    # Keyboard: focus Bo's handle, arrow up.
+    rows.nth(1).locator(".order-handle").focus()
+    page.keyboard.press("ArrowUp")
+    expect(rows.nth(0)).to_contain_text("Bo Traoré")
+    expect(page.locator("#authorships-group .order-status")).to_have_text("Moved to position 1 of 2.")
+    page.locator("input[name=_continue]").last.click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert [a.name for a in Article.objects.get(pk=newsroom["article"].pk).byline] == ["Bo Traoré", "Ana Diallo"]
+
+    # Dragging Bo's row below Ana's puts the byline back.
+    rows.nth(0).locator(".order-handle").drag_to(rows.nth(1), target_position={"x": 5, "y": 25})
+    expect(rows.nth(1)).to_contain_text("Bo Traoré")
+    page.locator("input[name=_continue]").last.click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert [a.name for a in Article.objects.get(pk=newsroom["article"].pk).byline] == ["Ana Diallo", "Bo Traoré"]
+
+    # A new row gets the next position.
+    page.locator("#authorships-group .add-row a").click()
+    new_row = page.locator("#authorships-group tbody tr.form-row.dynamic-authorships").last
+    expect(new_row.locator("td.field-position input")).to_have_value("2")
+    assert not problems.take()
+
+
+def test_the_related_article_picker_shows_whole_headlines(open_page, newsroom):
+    page, _ = open_page()
+    log_in(page)
+    page.goto(change_url(newsroom["article"]))
+    page.locator("#related_links-group .add-row a").click()
+    page.locator("#related_links-group .select2-container").last.click()
+    page.locator(".select2-search__field").last.press_sequentially("Background", delay=20)
+    option = page.locator(".select2-results__option", has_text="Background")
+    expect(option).to_have_text(newsroom["other"].headline)
+    option.click()
+    chosen = page.locator("#related_links-group .select2-selection__rendered").last
+    expect(chosen).to_have_text(newsroom["other"].headline)
+    # Not cut off: the box is as wide as the text needs.
+    assert chosen.evaluate("element => element.scrollWidth <= element.clientWidth")
+
+
+def test_an_editor_sees_who_else_has_the_article_open(open_page, newsroom, monkeypatch):
+    from datetime import timedelta
+
+    from articles.admin import editing
+
+    monkeypatch.setattr(editing, "EDITING_PING", timedelta(seconds=1))
+    eddie, _ = open_page()
+    log_in(eddie)
+    eddie.goto(change_url(newsroom["article"]))
+    notice = eddie.locator("#editing-others")
+    expect(notice).to_be_hidden()
+
+    sam, _ = open_page()
+    log_in(sam, "sam")
+    sam.goto(change_url(newsroom["article"]))
+    expect(sam.locator("#editing-others")).to_contain_text("Eddie Ba has had it open since")
+
+    # Eddie's open form pings, and learns that Sam came in.
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Sam Okafor has had it open since")
+
+    # Sam leaves: the page says goodbye, and Eddie's notice goes at the next ping.
+    sam.goto("/admin/")
+    expect(notice).to_be_hidden()

@@ -12,17 +12,19 @@
         return text.replace(/:\s*$/, "").trim();
     };
 
-    // The body editor (django-prose-editor) tells when it is ready.
-    document.addEventListener("prose-editor:ready", (event) => {
-        const {editor, textarea} = event.detail;
-        const dom = editor.view.dom;
-        dom.setAttribute("aria-label", labelText(textarea) || "Body");
-        dom.setAttribute("aria-multiline", "true");
-        dom.setAttribute("spellcheck", "true");
-    });
+    // The body editor (django-prose-editor): named after its textarea's label.
+    function nameEditors(root) {
+        for (const dom of root.querySelectorAll(".prose-editor .ProseMirror:not([aria-label])")) {
+            const textarea = dom.closest(".prose-editor").querySelector("textarea");
+            dom.setAttribute("aria-label", (textarea && labelText(textarea)) || "Body");
+            dom.setAttribute("aria-multiline", "true");
+            dom.setAttribute("spellcheck", "true");
+        }
+    }
 
     // select2 draws its own boxes next to a hidden <select>: name them after it.
     function nameSelect2(root) {
+        nameEditors(root);
         for (const select of root.querySelectorAll("select.select2-hidden-accessible")) {
             const name = labelText(select);
             const container = select.nextElementSibling;
