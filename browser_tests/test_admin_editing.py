@@ -1,6 +1,5 @@
 """The admin as newsroom editors use it, in Chromium: tags, reordering, who else is editing, and axe."""
 
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
@@ -111,7 +110,9 @@ def test_the_byline_reorders_by_keyboard_and_by_dragging(open_page, newsroom):
     assert [a.name for a in Article.objects.get(pk=newsroom["article"].pk).byline] == ["Bo Traoré", "Ana Diallo"]
 
     # Dragging Bo's row below Ana's puts the byline back.
-    rows.nth(0).locator(".order-handle").drag_to(rows.nth(1), target_position={"x": 5, "y": 25})
+    target = rows.nth(1)
+    target_height = target.bounding_box()["height"]
+    rows.nth(0).locator(".order-handle").drag_to(target, target_position={"x": 10, "y": target_height - 4})
     expect(rows.nth(1)).to_contain_text("Bo Traoré")
     page.locator("input[name=_continue]").last.click()
     expect(page.locator(".messagelist .success")).to_be_visible()

@@ -94,15 +94,22 @@
         handle.focus();
     });
 
+    // Browsers do not drag from a button: the row becomes draggable while its handle is held.
     let dragged = null;
-    document.addEventListener("dragstart", (event) => {
+    document.addEventListener("pointerdown", (event) => {
         const handle = event.target.closest && event.target.closest(".ordered-inline .order-handle");
-        if (!handle) return;
-        dragged = handle.closest("tr");
+        if (handle) handle.closest("tr").draggable = true;
+    });
+    document.addEventListener("pointerup", () => {
+        for (const row of document.querySelectorAll(".ordered-inline tr[draggable=true]")) row.draggable = false;
+    });
+    document.addEventListener("dragstart", (event) => {
+        const row = event.target.closest && event.target.closest(".ordered-inline tr.form-row[draggable=true]");
+        if (!row) return;
+        dragged = row;
         dragged.classList.add("dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", dragged.id);
-        event.dataTransfer.setDragImage(dragged, 10, 10);
     });
     document.addEventListener("dragover", (event) => {
         if (!dragged) return;
@@ -122,6 +129,7 @@
         if (!dragged) return;
         const group = dragged.closest(".ordered-inline");
         dragged.classList.remove("dragging");
+        dragged.draggable = false;
         const rows = rowsOf(group);
         announce(group, `Moved to position ${rows.indexOf(dragged) + 1} of ${rows.length}.`);
         renumber(group);
