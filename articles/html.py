@@ -119,7 +119,7 @@ def outside_images(html):
     outside = []
     for src in image_sources(html):
         parts = urlsplit(src)
-        if not parts.scheme and not parts.netloc and src.startswith("/"):
+        if not parts.scheme and not parts.netloc:
             continue  # this site
         if f"{parts.scheme}://{parts.netloc}" in allowed:
             continue

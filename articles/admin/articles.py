@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Case, Value, When
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import ngettext
@@ -16,6 +17,15 @@ from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
 from .tagging import TagActionsMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
+
+
+def datetime_format_hint():
+    """'Date as 31/12/2026, time as 14:30 (UK time).': the format the date and time boxes read."""
+    example = timezone.localtime().replace(month=12, day=31, hour=14, minute=30, second=0, microsecond=0)
+    date_example = example.strftime(get_format("DATE_INPUT_FORMATS")[0])
+    time_formats = get_format("TIME_INPUT_FORMATS")
+    time_example = example.strftime("%H:%M" if "%H:%M" in time_formats else time_formats[0])
+    return f"Date as {date_example}, time as {time_example} ({timezone.get_current_timezone_name()} time)."
 
 
 def schedule_label(article, now=None):
@@ -47,8 +57,8 @@ class StateListFilter(admin.SimpleListFilter):
 class OrderedInline(admin.TabularInline):
     """
     Rows kept in order by `position`: dragged, or moved with the arrow keys, by
-    their handle (static/js/article-form.js renumbers them); a new row left at
-    its default goes after the others. Every field is named for screen readers.
+    their handle (static/js/article-form.js renumbers them 0, 1, 2... as shown,
+    so a new row goes after the others). Every field is named for screen readers.
     """
 
     template = "admin/articles/edit_inline/ordered_tabular.html"
@@ -64,16 +74,6 @@ class OrderedInline(admin.TabularInline):
                 row = "new row" if index is None else f"{row_name} {index + 1}"
                 for field in form.fields.values():
                     field.widget.attrs.setdefault("aria-label", f"{field.label or 'Delete'} ({row})")
-
-            def save_new(self, form, commit=True):
-                if "position" not in form.changed_data:
-                    taken = [
-                        other.cleaned_data.get("position") or 0
-                        for other in self.forms
-                        if other is not form and getattr(other, "cleaned_data", None)
-                    ]
-                    form.instance.position = max(taken, default=-1) + 1
-                return super().save_new(form, commit=commit)
 
         return OrderedFormSet
 
@@ -223,6 +223,8 @@ class ArticleAdmin(EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, Art
             formfield.widget.attrs["class"] = "vLargeTextField"
         if db_field.name == "standfirst":
             formfield.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+        if isinstance(db_field, models.DateTimeField) and formfield is not None:
+            formfield.help_text = " ".join(filter(None, [formfield.help_text, datetime_format_hint()]))
         return formfield
 
     # The list -----------------------------------------------------------------
@@ -230,7 +232,7 @@ class ArticleAdmin(EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, Art
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags", "lead_image__renditions")
 
-    @admin.display(description="")
+    @admin.display(description="photo")
     def thumbnail(self, article):
         if not article.lead_image_id:
             return ""

@@ -148,11 +148,25 @@ class TagListField(forms.Field):
 
 
 class MergeTagsForm(forms.Form):
+    """Which of the selected tags to keep: each shown with how many articles carry it; the most used is the default."""
+
     into = forms.ModelChoiceField(
-        queryset=Tag.objects.all(),
+        queryset=Tag.objects.none(),
+        widget=forms.RadioSelect,
         label="Merge into",
         help_text="Articles tagged with the other selected tags get this tag; the others are deleted.",
     )
+
+    def __init__(self, *args, tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["into"]
+        field.queryset = Tag.objects.filter(pk__in=[tag.pk for tag in tags])
+        counts = {tag.pk: getattr(tag, "article_count", 0) for tag in tags}
+        field.label_from_instance = lambda tag: (
+            f"{tag.name} ({counts.get(tag.pk, 0)} article{'' if counts.get(tag.pk, 0) == 1 else 's'})"
+        )
+        if tags:
+            field.initial = max(tags, key=lambda tag: (counts.get(tag.pk, 0), -tag.pk)).pk
 
 
 class ImageForm(forms.ModelForm):

@@ -73,7 +73,7 @@ class ImageAdmin(admin.ModelAdmin):
         if not change or "focal_x" in form.changed_data or "focal_y" in form.changed_data:
             request_renditions(obj)
 
-    @admin.display(description="")
+    @admin.display(description="photo")
     def thumbnail(self, image):
         return format_html(
             '<img class="admin-thumbnail" src="{}" alt="" width="64" height="42" loading="lazy">', image.thumbnail_url
