@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from articles.models import Article, Tag
-from articles.tests.factories import make_article, make_author, make_section
+from articles.tests.factories import make_article, make_author, make_image, make_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -165,3 +165,46 @@ def test_an_editor_sees_who_else_has_the_article_open(open_page, newsroom, monke
     # Sam leaves: the page says goodbye, and Eddie's notice goes at the next ping.
     sam.goto("/admin/")
     expect(notice).to_be_hidden()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_a_figure_comes_from_the_photo_library(open_page, newsroom, media_root):
+    photo = make_image(alt_text="Helicopters on the tarmac", caption="Arrival at Bamako.", credit="Ana Diallo")
+    page, problems = open_page()
+    log_in(page)
+    page.goto(change_url(newsroom["article"]))
+    page.get_by_role("button", name="Insert photo from the library").click()
+    page.get_by_label("Search photos by alt text, caption or credit").fill("tarmac")
+    page.locator(".library-photo-choice", has_text="Helicopters on the tarmac").click()
+    body = page.locator(".field-body .ProseMirror")
+    expect(body.locator("figure img")).to_have_attribute("alt", "Helicopters on the tarmac")
+    expect(body.locator("figure figcaption")).to_have_text("Arrival at Bamako. Photo: Ana Diallo")
+    page.locator("input[name=_continue]").last.click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    stored = Article.objects.get(pk=newsroom["article"].pk).body
+    assert f'src="{photo.picture["src"]}"' in stored
+    assert "<figcaption>Arrival at Bamako. Photo: Ana Diallo</figcaption>" in stored
+    assert not problems.take()
+
+
+def test_the_focal_point_is_set_by_clicking_the_photo(open_page, newsroom, media_root):
+    photo = make_image(width=1600, height=1000)
+    page, problems = open_page()
+    log_in(page)
+    page.goto(f"/admin/articles/image/{photo.pk}/change/")
+    preview = page.locator(".focal-picker img")
+    box = preview.bounding_box()
+    preview.click(position={"x": box["width"] * 0.25, "y": box["height"] * 0.75})
+    expect(page.locator(".focal-marker")).to_be_visible()
+    assert abs(float(page.input_value("#id_focal_x")) - 0.25) < 0.02
+    assert abs(float(page.input_value("#id_focal_y")) - 0.75) < 0.02
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    photo.refresh_from_db()
+    assert abs(photo.focal_x - 0.25) < 0.02 and abs(photo.focal_y - 0.75) < 0.02
+    assert not problems.take()

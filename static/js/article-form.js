@@ -142,3 +142,121 @@
         if (group) renumber(group);
     });
 }
+
+// The body editor: figures from the photo library. A button under the editor
+// searches the library (ImageAdmin's chooser endpoint: renditions, alt text,
+// caption, credit) and inserts the chosen photo as a figure at the cursor.
+{
+    const chooserUrl = () => document.querySelector("select.image-chooser")?.getAttribute("data-ajax--url");
+
+    function figureHtml(photo) {
+        const figure = document.createElement("figure");
+        const img = document.createElement("img");
+        img.src = photo.src;
+        img.alt = photo.alt;
+        img.width = photo.width;
+        img.height = photo.height;
+        figure.append(img);
+        const caption = [photo.caption, photo.credit && `Photo: ${photo.credit}`].filter(Boolean).join(" ");
+        if (caption) {
+            const figcaption = document.createElement("figcaption");
+            figcaption.textContent = caption;
+            figure.append(figcaption);
+        }
+        return figure.outerHTML;
+    }
+
+    function makeChooser(field, editorDom) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button library-photo-button";
+        button.textContent = "Insert photo from the library";
+        const panel = document.createElement("div");
+        panel.className = "library-photo-panel";
+        panel.hidden = true;
+        const label = document.createElement("label");
+        label.textContent = "Search photos by alt text, caption or credit";
+        label.htmlFor = "library-photo-search";
+        const search = document.createElement("input");
+        search.type = "search";
+        search.id = "library-photo-search";
+        search.className = "vTextField";
+        const results = document.createElement("ul");
+        results.className = "library-photo-results";
+        results.setAttribute("aria-live", "polite");
+        panel.append(label, search, results);
+        field.append(button, panel);
+
+        let timer = null;
+        async function find() {
+            const params = new URLSearchParams({
+                term: search.value,
+                app_label: "articles",
+                model_name: "article",
+                field_name: "lead_image",
+            });
+            const response = await fetch(`${chooserUrl()}?${params}`, {credentials: "same-origin"});
+            if (!response.ok) return;
+            const photos = (await response.json()).results;
+            results.replaceChildren(
+                ...photos.map((photo) => {
+                    const item = document.createElement("li");
+                    const choose = document.createElement("button");
+                    choose.type = "button";
+                    choose.className = "library-photo-choice";
+                    const thumb = document.createElement("img");
+                    thumb.src = photo.thumbnail;
+                    thumb.alt = "";
+                    thumb.width = 64;
+                    thumb.height = 42;
+                    const text = document.createElement("span");
+                    text.textContent = [photo.alt || photo.text, photo.credit && `(${photo.credit})`]
+                        .filter(Boolean)
+                        .join(" ");
+                    choose.append(thumb, text);
+                    choose.addEventListener("click", () => {
+                        editorDom.editor.chain().focus().insertContent(figureHtml(photo)).run();
+                        panel.hidden = true;
+                        button.setAttribute("aria-expanded", "false");
+                        button.focus();
+                    });
+                    item.append(choose);
+                    return item;
+                }),
+            );
+            if (!photos.length) {
+                const none = document.createElement("li");
+                none.textContent = "No photo matches. Upload it to the photo library first.";
+                results.append(none);
+            }
+        }
+        search.addEventListener("input", () => {
+            clearTimeout(timer);
+            timer = setTimeout(find, 200);
+        });
+        button.setAttribute("aria-expanded", "false");
+        button.addEventListener("click", () => {
+            panel.hidden = !panel.hidden;
+            button.setAttribute("aria-expanded", String(!panel.hidden));
+            if (!panel.hidden) {
+                search.focus();
+                find();
+            }
+        });
+    }
+
+    function setUp() {
+        if (!chooserUrl()) return false;
+        const editorDom = document.querySelector(".field-body .ProseMirror");
+        if (!editorDom || !editorDom.editor) return false;
+        const field = editorDom.closest(".field-body").querySelector(".prose-editor").parentElement;
+        if (!field.querySelector(".library-photo-button")) makeChooser(field, editorDom);
+        return true;
+    }
+    // The editor is created asynchronously: wait for it.
+    const started = Date.now();
+    const wait = () => {
+        if (!setUp() && Date.now() - started < 20000) setTimeout(wait, 100);
+    };
+    window.addEventListener("load", wait);
+}
