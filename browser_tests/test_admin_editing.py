@@ -179,7 +179,7 @@ def test_a_figure_comes_from_the_photo_library(open_page, newsroom, media_root):
     log_in(page)
     page.goto(change_url(newsroom["article"]))
     page.get_by_role("button", name="Insert photo from the library").click()
-    page.get_by_label("Search photos by alt text, caption or credit").fill("tarmac")
+    page.get_by_role("searchbox", name="Search photos by alt text, caption or credit").fill("tarmac")
     page.locator(".library-photo-choice", has_text="Helicopters on the tarmac").click()
     body = page.locator(".field-body .ProseMirror")
     expect(body.locator("figure img")).to_have_attribute("alt", "Helicopters on the tarmac")

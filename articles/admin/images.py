@@ -11,7 +11,7 @@ from .forms import ImageForm
 
 
 class ImageChooserJsonView(AutocompleteJsonView):
-    """The admin's autocomplete results with, for each image, its thumbnail, a body-width rendition, alt text and credit."""
+    """The admin's autocomplete results, each image with its thumbnail, a body-width rendition, alt text and credit."""
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("renditions")

@@ -166,7 +166,7 @@
         return figure.outerHTML;
     }
 
-    function makeChooser(field, editorDom) {
+    function makeChooser(field, editor) {
         const button = document.createElement("button");
         button.type = "button";
         button.className = "button library-photo-button";
@@ -215,7 +215,7 @@
                         .join(" ");
                     choose.append(thumb, text);
                     choose.addEventListener("click", () => {
-                        editorDom.editor.chain().focus().insertContent(figureHtml(photo)).run();
+                        editor.chain().focus().insertContent(figureHtml(photo)).run();
                         panel.hidden = true;
                         button.setAttribute("aria-expanded", "false");
                         button.focus();
@@ -245,18 +245,11 @@
         });
     }
 
-    function setUp() {
-        if (!chooserUrl()) return false;
-        const editorDom = document.querySelector(".field-body .ProseMirror");
-        if (!editorDom || !editorDom.editor) return false;
-        const field = editorDom.closest(".field-body").querySelector(".prose-editor").parentElement;
-        if (!field.querySelector(".library-photo-button")) makeChooser(field, editorDom);
-        return true;
-    }
-    // The editor is created asynchronously: wait for it.
-    const started = Date.now();
-    const wait = () => {
-        if (!setUp() && Date.now() - started < 20000) setTimeout(wait, 100);
-    };
-    window.addEventListener("load", wait);
+    // This script runs before the editor's (change_form.html loads it first), so it hears "ready".
+    document.addEventListener("prose-editor:ready", (event) => {
+        const {editor, textarea} = event.detail;
+        const field = textarea.closest(".field-body");
+        if (!field || !chooserUrl() || field.querySelector(".library-photo-button")) return;
+        makeChooser(textarea.closest(".prose-editor").parentElement, editor);
+    });
 }
