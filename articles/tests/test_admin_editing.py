@@ -310,3 +310,92 @@ def test_a_tag_added_in_bulk_shows_on_the_cached_tag_page(editor_client, client)
     assertNotContains(client.get(url), "Helicopters arrive")
     tag_action(editor_client, "add_tag", [article], apply="1", tag=mali.pk)
     assertContains(client.get(url), "Helicopters arrive")
+
+
+# The article form --------------------------------------------------------------
+
+
+def test_an_image_from_another_site_is_refused_with_the_text_kept(editor_client):
+    article = make_article(body="<p>Before.</p>")
+    url = change_url(article)
+    body = '<p>Typed with care.</p><figure><img src="https://elsewhere.example/cat.jpg" alt="A cat"></figure>'
+
+    response = editor_client.post(url, form_data(editor_client, url, body=body))
+
+    assert response.status_code == 200
+    assertContains(response, "Photos in the body must come from the photo library")
+    assertContains(response, "https://elsewhere.example/cat.jpg")
+    assert "Typed with care." in response.context["adminform"].form["body"].value()
+    article.refresh_from_db()
+    assert article.body == "<p>Before.</p>"
+
+    # The site's own photos (any relative address) go through.
+    own = '<p>Typed with care.</p><figure><img src="/media/renditions/cat.jpg" alt="A cat"></figure>'
+    assert editor_client.post(url, form_data(editor_client, url, body=own)).status_code == 302
+
+
+def test_links_keep_no_empty_title():
+    article = make_article(
+        body='<p><a href="https://a.example/" title="">one</a> <a href="/b" title="Bee">two</a></p>'
+    )
+    assert article.body == (
+        '<p><a href="https://a.example/" rel="noopener noreferrer">one</a> '
+        '<a href="/b" title="Bee" rel="noopener noreferrer">two</a></p>'
+    )
+
+
+def test_the_editor_is_configured_as_the_newsroom_writes():
+    from articles.html import EDITOR_EXTENSIONS
+
+    # H2 to H4 under the page's <h1>; spellcheck on; links that do not swallow what is typed after them.
+    assert EDITOR_EXTENSIONS["Heading"] == {"levels": [2, 3, 4]}
+    assert EDITOR_EXTENSIONS["NoSpellCheck"] is False
+    assert EDITOR_EXTENSIONS["Link"]["autolink"] is False
+
+
+def test_every_inline_field_has_a_name_and_dates_show_their_format(editor_client, editor):
+    from .factories import make_author
+
+    article = make_article(authors=[make_author("Ana")])
+    response = editor_client.get(change_url(article))
+
+    assertContains(response, 'aria-label="Position (author 1)"')
+    assertContains(response, 'aria-label="Delete (author 1)"')
+    assertContains(response, 'aria-label="Position (new row)"')
+    assertContains(response, '<span class="sr-only">Order</span>', html=True)
+    assertContains(response, "Date as 31/12/")
+    assertContains(response, 'class="order-handle"')
+
+
+def test_the_article_list_labels_its_photo_column_and_keeps_badges_whole(admin_client):
+    make_article()
+    response = admin_client.get(ARTICLES)
+    assertContains(response, 'class="column-thumbnail"')
+    assert "photo" in [str(header["text"]) for header in response.context["result_headers"]]
+
+
+def test_custom_admin_pages_use_the_admins_breadcrumbs(admin_client):
+    draft = make_article(status=Article.Status.DRAFT)
+    for url in [
+        f"{ARTICLES}{draft.pk}/preview-links/",
+        f"{ARTICLES}{draft.pk}/history/compare/",
+    ]:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assertContains(response, '<ol class="breadcrumbs">')
+        assertNotContains(response, '<div class="breadcrumbs">')
+
+
+def test_the_photo_chooser_gives_what_a_figure_needs(admin_client, settings, tmp_path):
+    from .factories import make_image
+
+    settings.MEDIA_ROOT = tmp_path
+    photo = make_image(alt_text="Helicopters on the tarmac", caption="Arrival.", credit="Ana Diallo")
+    response = admin_client.get(
+        "/admin/articles/image/chooser/",
+        {"term": "tarmac", "app_label": "articles", "model_name": "article", "field_name": "lead_image"},
+    )
+    (result,) = response.json()["results"]
+    assert result["alt"] == "Helicopters on the tarmac"
+    assert (result["caption"], result["credit"]) == ("Arrival.", "Ana Diallo")
+    assert result["src"] == photo.picture["src"] and result["width"] == photo.picture["width"]
