@@ -162,6 +162,8 @@ class ArticleHistoryAdmin(VersionAdmin):
         if request.method == "POST":
             if not self.may_restore(request, article):
                 raise PermissionDenied
+            # What the restore replaces is kept too, even if it was saved outside the admin.
+            revisions.ensure_baseline(article)
             try:
                 restored, notes = revisions.restore_version(version=version, by=request.user)
             except revisions.RestoreError as error:

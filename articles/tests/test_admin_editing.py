@@ -399,3 +399,19 @@ def test_the_photo_chooser_gives_what_a_figure_needs(admin_client, settings, tmp
     assert result["alt"] == "Helicopters on the tarmac"
     assert (result["caption"], result["credit"]) == ("Arrival.", "Ana Diallo")
     assert result["src"] == photo.picture["src"] and result["width"] == photo.picture["width"]
+
+
+def test_a_restore_keeps_a_revision_of_what_it_replaced(editor_client, editor):
+    article = make_article(headline="First headline")
+    first = keep_revision(article, editor)
+    # Changed outside the admin (an import, the shell): no revision holds this state yet.
+    Article.objects.filter(pk=article.pk).update(headline="Imported headline", version=7)
+
+    response = editor_client.post(f"{ARTICLES}{article.pk}/history/{first.pk}/")
+
+    assert response.status_code == 302
+    headlines = [
+        revisions.state_from_version(version).fields["headline"]
+        for version in revisions.versions_for(article.pk).order_by("pk")
+    ]
+    assert headlines == ["First headline", "Imported headline", "First headline"]
