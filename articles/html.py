@@ -24,11 +24,14 @@ EDITOR_EXTENSIONS = {
     "ListItem": True,
     "Blockquote": True,
     "HardBreak": True,
-    "Link": {"enableTarget": False, "protocols": sorted(URL_SCHEMES)},
+    # Not autolink: that also makes the link "inclusive", swallowing the punctuation typed after it.
+    "Link": {"enableTarget": False, "protocols": sorted(URL_SCHEMES), "autolink": False},
     "Figure": True,
     "Caption": True,
     "Image": True,
     "History": True,
+    # django-prose-editor turns the browser's spellcheck off by default; editors want it.
+    "NoSpellCheck": False,
 }
 
 HOUSE_RULES = {
@@ -57,9 +60,16 @@ def allowlist():
     }
 
 
+def drop_empty_attributes(tag, name, value):
+    """An empty title (a link dialog left blank) says nothing: leave no empty attribute behind."""
+    if name == "title" and not value.strip():
+        return None
+    return value
+
+
 @functools.cache
 def cleaner():
-    return nh3.Cleaner(**allowlist())
+    return nh3.Cleaner(**allowlist(), attribute_filter=drop_empty_attributes)
 
 
 class SanitizedHTML(str):
@@ -77,3 +87,41 @@ def sanitize_html(html):
     if isinstance(html, SanitizedHTML):
         return html
     return SanitizedHTML(clean(html) if html else "")
+
+
+def image_sources(html):
+    """The src of every <img> in `html`, in order."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                found.append(dict(attrs).get("src") or "")
+
+    parser = Images()
+    parser.feed(html or "")
+    parser.close()
+    return found
+
+
+def outside_images(html):
+    """
+    The image addresses in `html` that readers' browsers would refuse to load:
+    those on another site than ours and the media storage's (SECURE_CSP img-src).
+    """
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    allowed = {source.rstrip("/") for source in settings.SECURE_CSP.get("img-src", []) if "://" in str(source)}
+    outside = []
+    for src in image_sources(html):
+        parts = urlsplit(src)
+        if not parts.scheme and not parts.netloc:
+            continue  # this site
+        if f"{parts.scheme}://{parts.netloc}" in allowed:
+            continue
+        outside.append(src)
+    return outside

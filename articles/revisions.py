@@ -9,11 +9,10 @@ recorded on every save in the admin (articles/admin/history.py), on
 publishing and unpublishing (articles/services.py) and on every restore.
 """
 
-import difflib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import reversion
 from django.contrib.contenttypes.models import ContentType
@@ -22,10 +21,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from reversion.models import Version
 
-from .models import Article, Author, Authorship, Related, Tag, TaggedArticle
+from .diff import diff_html, diff_text
+from .models import Article, Author, Authorship, Correction, Related, Tag, TaggedArticle
 
 # The article's rows that live in other tables, by the field pointing back at the article.
 INLINE_MODELS = {Authorship: "article", TaggedArticle: "content_object", Related: "article"}
+
+# Kept in every revision and compared, never restored: corrections are a public record.
+COMPARED_ONLY = {Correction: "article"}
 
 # Bookkeeping, not content: left out of comparisons.
 NOT_COMPARED = {"id", "version", "created_at", "updated_at", "created_by", "publication_time_chosen"}
@@ -35,7 +38,8 @@ PUBLICATION_FIELDS = ("status", "published_at", "slug", "publication_time_chosen
 reversion.register(Authorship)
 reversion.register(TaggedArticle)
 reversion.register(Related)
-reversion.register(Article, follow=["authorships", "taggedarticle_set", "related_links"])
+reversion.register(Correction)
+reversion.register(Article, follow=["authorships", "taggedarticle_set", "related_links", "corrections"])
 
 
 class RestoreError(Exception):
@@ -50,6 +54,7 @@ class ArticleState:
     byline: list = field(default_factory=list)  # author ids, in byline order
     tags: list = field(default_factory=list)  # tag ids
     related: list = field(default_factory=list)  # related article ids, in order
+    corrections: list = field(default_factory=list)  # (kind, created_at, text), oldest first
 
 
 @dataclass
@@ -57,10 +62,12 @@ class FieldChange:
     label: str
     old: str
     new: str
+    html: bool = False
 
-    @property
-    def segments(self):
-        return word_diff(self.old, self.new)
+    @cached_property
+    def diff(self):
+        """The words readers read, compared (articles/diff.py: bounded cost, nothing left out)."""
+        return diff_html(self.old, self.new) if self.html else diff_text(self.old, self.new)
 
 
 def compared_fields():
@@ -92,12 +99,14 @@ def state_from_db(article_id):
         byline=list(Authorship.objects.filter(article_id=article_id).values_list("author_id", flat=True)),
         tags=list(TaggedArticle.objects.filter(content_object_id=article_id).values_list("tag_id", flat=True)),
         related=list(Related.objects.filter(article_id=article_id).values_list("related_article_id", flat=True)),
+        corrections=list(Correction.objects.filter(article_id=article_id).values_list("kind", "created_at", "text")),
     )
 
 
-def article_versions_in(revision, article_id):
+def article_versions_in(revision, article_id, inline_models=INLINE_MODELS):
     """The Versions of one article and of its inline rows in a revision (which may hold other articles too)."""
-    content_types = ContentType.objects.get_for_models(Article, *INLINE_MODELS)
+    inline_models = {**INLINE_MODELS, **inline_models}
+    content_types = ContentType.objects.get_for_models(Article, *inline_models)
     by_content_type = {ct.pk: model for model, ct in content_types.items()}
     found = []
     for version in revision.version_set.all():
@@ -106,7 +115,7 @@ def article_versions_in(revision, article_id):
             if version.object_id == str(article_id):
                 found.append((model, version))
         elif model is not None:
-            link = model._meta.get_field(INLINE_MODELS[model]).attname
+            link = model._meta.get_field(inline_models[model]).attname
             if version.field_dict[link] == article_id:
                 found.append((model, version))
     return found
@@ -115,8 +124,8 @@ def article_versions_in(revision, article_id):
 def state_from_version(version):
     """The state an Article Version and the inline rows of its revision describe."""
     article_id = int(version.object_id)
-    rows = {model: [] for model in INLINE_MODELS}
-    for model, row in article_versions_in(version.revision, article_id):
+    rows = {model: [] for model in [*INLINE_MODELS, *COMPARED_ONLY]}
+    for model, row in article_versions_in(version.revision, article_id, COMPARED_ONLY):
         if model is not Article:
             rows[model].append(row.field_dict)
 
@@ -129,6 +138,10 @@ def state_from_version(version):
         byline=in_order(rows[Authorship], "author_id"),
         tags=in_order(rows[TaggedArticle], "tag_id"),
         related=in_order(rows[Related], "related_article_id"),
+        corrections=[
+            (row["kind"], row["created_at"], row["text"])
+            for row in sorted(rows[Correction], key=lambda row: (row["created_at"], row["id"]))
+        ],
     )
 
 
@@ -157,13 +170,17 @@ def describe(*states):
             elif isinstance(value, datetime):
                 shown = date_format(timezone.localtime(value), "j M Y, H:i")
             elif f.name == "body":
-                shown = re.sub(r"(</(?:p|h[1-6]|li|ul|ol|blockquote|figure|figcaption)>)\s*", r"\1\n", value or "")
+                shown = value or ""  # HTML: compared as readers read it (FieldChange.html)
             else:
                 shown = "" if value is None else str(value)
             text[f.verbose_name.capitalize()] = shown.strip()
         text["Byline"] = ", ".join(authors.get(i, f"(deleted author #{i})") for i in state.byline)
         text["Tags"] = ", ".join(sorted((tags.get(i, f"(deleted tag #{i})") for i in state.tags), key=str.casefold))
         text["Related articles"] = "\n".join(headlines.get(i, f"(deleted article #{i})") for i in state.related)
+        kinds = dict(Correction.Kind.choices)
+        text["Corrections and updates"] = "\n".join(
+            f"{kinds.get(kind, kind)}, {_when(created_at)}: {note}" for kind, created_at, note in state.corrections
+        )
         described.append(text)
     return described
 
@@ -171,7 +188,10 @@ def describe(*states):
 def compare(old_state, new_state):
     """The fields that differ between two states, as FieldChanges in form order."""
     old, new = describe(old_state, new_state)
-    return [FieldChange(label, old[label], new[label]) for label in old if old[label] != new[label]]
+    body = Article._meta.get_field("body").verbose_name.capitalize()
+    return [
+        FieldChange(label, old[label], new[label], html=label == body) for label in old if old[label] != new[label]
+    ]
 
 
 def publication_labels():
@@ -183,29 +203,10 @@ def publication_labels():
     }
 
 
-def word_diff(old, new, context=120):
-    """
-    (kind, text) segments, kind "same", "del" or "ins", comparing word by word;
-    long unchanged stretches are shortened to their ends.
-    """
-    tokenize = re.compile(r"\s+|\w+|[^\w\s]").findall
-    a, b = tokenize(old), tokenize(new)
-    segments = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            text = "".join(a[i1:i2])
-            if len(text) > 2 * context + 20:
-                first, last = i1 == 0, i2 == len(a)
-                head = "" if first else text[:context]
-                tail = "" if last else text[-context:]
-                text = f"{head} … {tail}".strip() if head or tail else "…"
-            segments.append(("same", text))
-            continue
-        if i2 > i1:
-            segments.append(("del", "".join(a[i1:i2])))
-        if j2 > j1:
-            segments.append(("ins", "".join(b[j1:j2])))
-    return segments
+def _when(value):
+    if isinstance(value, str):  # as a revision stores it
+        value = datetime.fromisoformat(value)
+    return date_format(timezone.localtime(value), "j M Y, H:i")
 
 
 def ensure_baseline(article):

@@ -135,3 +135,46 @@ def merge_tags(*, tags, into):
         author_ids=(),
     )
     return len(article_ids)
+
+
+def _retag(articles, *, by, comment, change):
+    changed = 0
+    for article in _locked(articles):
+        with reversion.create_revision():
+            if not change(article):
+                continue
+            # The tag change itself reaches the cache through m2m_changed; the save bumps
+            # the version (an open form then gets the edit conflict) and keeps a revision.
+            article.save(update_fields=[])
+            reversion.set_user(by)
+            reversion.set_comment(comment)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def add_tag(*, articles, tag, by):
+    """Tag each of `articles` with `tag`; one revision per article changed. Returns how many changed."""
+    tagged = set(TaggedArticle.objects.filter(tag=tag).values_list("content_object_id", flat=True))
+
+    def change(article):
+        if article.pk in tagged:
+            return False
+        article.tags.add(tag)
+        return True
+
+    return _retag(articles, by=by, comment=f"Tag “{tag.name}” added (list action).", change=change)
+
+
+@transaction.atomic
+def remove_tag(*, articles, tag, by):
+    """Take `tag` off each of `articles`; one revision per article changed. Returns how many changed."""
+    tagged = set(TaggedArticle.objects.filter(tag=tag).values_list("content_object_id", flat=True))
+
+    def change(article):
+        if article.pk not in tagged:
+            return False
+        article.tags.remove(tag)
+        return True
+
+    return _retag(articles, by=by, comment=f"Tag “{tag.name}” removed (list action).", change=change)

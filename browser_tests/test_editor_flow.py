@@ -49,15 +49,15 @@ def log_in(page, problems):
     assert_no_problems(problems, "the admin login and index")
 
 
-def add_tag(page, name):
+def add_tag(page, name, new=False):
     """Type a tag into the select2 tag widget and press Enter once select2 offers it."""
     page.locator(".field-tags .select2-container").click()
     search = page.locator(".field-tags .select2-search__field")
     search.press_sequentially(name, delay=20)
     # Enter picks the highlighted option: the existing tag from the autocomplete
-    # endpoint, or the typed name offered as a new tag.
+    # endpoint, or, when none matches, the typed name offered as a new tag.
     highlighted = page.locator(".select2-results__option--highlighted")
-    expect(highlighted).to_have_text(name)
+    expect(highlighted).to_have_text(f"Create new tag “{name}”" if new else name)
     expect(page.locator(".select2-results__option.loading-results")).to_have_count(0)
     search.press("Enter")
     expect(page.locator(".field-tags .select2-selection__choice", has_text=name)).to_have_count(1)
@@ -93,7 +93,7 @@ def test_editor_publishes_and_reader_navigates(open_page, newsroom):
     expect(body.locator("p")).to_have_count(2)
 
     add_tag(editor, "Mali")
-    add_tag(editor, NEW_TAG)
+    add_tag(editor, NEW_TAG, new=True)
 
     pick_section(editor, "Africa")
     editor.fill("#id_credit", "Newsroom staff")

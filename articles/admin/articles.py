@@ -2,12 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Case, Value, When
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import ngettext
@@ -15,14 +16,25 @@ from django.utils.translation import ngettext
 from ..models import Article, ArticleRedirect, Authorship, Correction, Related
 from ..roles import PUBLISH_PERMISSION
 from ..services import NotReady, listed, publish_articles, unpublish_articles
+from .editing import EditingSessionsMixin
 from .forms import NOT_ALLOWED_TO_PUBLISH, PUBLICATION_TIME_HELP, ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
+from .tagging import TagActionsMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
 
 
 def local_time(moment):
     return date_format(timezone.localtime(moment), "j M Y, H:i")
+
+
+def datetime_format_hint():
+    """'Date as 31/12/2026, time as 14:30 (UK time).': the format the date and time boxes read."""
+    example = timezone.localtime().replace(month=12, day=31, hour=14, minute=30, second=0, microsecond=0)
+    date_example = example.strftime(get_format("DATE_INPUT_FORMATS")[0])
+    time_formats = get_format("TIME_INPUT_FORMATS")
+    time_example = example.strftime("%H:%M" if "%H:%M" in time_formats else time_formats[0])
+    return f"Date as {date_example}, time as {time_example} ({timezone.get_current_timezone_name()} time)."
 
 
 def schedule_label(article, now=None):
@@ -87,22 +99,45 @@ class StateListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AuthorshipInline(admin.TabularInline):
+class OrderedInline(admin.TabularInline):
+    """
+    Rows kept in order by `position`: dragged, or moved with the arrow keys, by
+    their handle (static/js/article-form.js renumbers them 0, 1, 2... as shown,
+    so a new row goes after the others). Every field is named for screen readers.
+    """
+
+    template = "admin/articles/edit_inline/ordered_tabular.html"
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        row_name = self.verbose_name
+
+        class OrderedFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                row = "new row" if index is None else f"{row_name} {index + 1}"
+                for field in form.fields.values():
+                    field.widget.attrs.setdefault("aria-label", f"{field.label or 'Delete'} ({row})")
+
+        return OrderedFormSet
+
+
+class AuthorshipInline(OrderedInline):
     model = Authorship
     formset = ReadyForReadersFormSet
     autocomplete_fields = ["author"]
     fields = ["author", "position"]
-    extra = 0
     verbose_name = "author"
     verbose_name_plural = "byline (in order)"
 
 
-class RelatedInline(admin.TabularInline):
+class RelatedInline(OrderedInline):
     model = Related
     fk_name = "article"
     autocomplete_fields = ["related_article"]
     fields = ["related_article", "position"]
-    extra = 0
+    verbose_name = "related article"
     verbose_name_plural = "related articles (curated, in order; the page fills up to four by shared tags)"
 
 
@@ -129,7 +164,7 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
+class ArticleAdmin(EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, ArticleHistoryAdmin):
     """
     Roles: without `articles.publish_article` (reporters) a user changes and
     deletes only their own drafts, sees them first, and the form refuses any
@@ -148,7 +183,7 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section", "lead_image"]
     inlines = [AuthorshipInline, RelatedInline, CorrectionInline]
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "add_tag", "remove_tag"]
     save_on_top = True
     form = ArticleAdminForm
     readonly_fields = ["state", "created_at", "updated_at"]
@@ -234,8 +269,9 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
             formfield.widget.attrs["class"] = "vLargeTextField"
         if db_field.name == "standfirst":
             formfield.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
-        if db_field.name == "published_at":
-            formfield.help_text = PUBLICATION_TIME_HELP
+        if isinstance(db_field, models.DateTimeField) and formfield is not None:
+            help_text = PUBLICATION_TIME_HELP if db_field.name == "published_at" else formfield.help_text
+            formfield.help_text = " ".join(filter(None, [help_text, datetime_format_hint()]))
         return formfield
 
     @admin.display(description="state")
@@ -254,7 +290,7 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags", "lead_image__renditions")
 
-    @admin.display(description="")
+    @admin.display(description="photo")
     def thumbnail(self, article):
         if not article.lead_image_id:
             return ""

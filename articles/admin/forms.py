@@ -1,10 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from .. import revisions
+from ..html import outside_images
 from ..images import prepare_upload
 from ..models import Article, Image, Tag
 
@@ -74,6 +75,14 @@ class ArticleAdminForm(forms.ModelForm):
                 "as embedded images or tables.",
                 params={"length": f"{len(body):,}", "limit": f"{MAX_BODY_CHARACTERS:,}"},
                 code="body_too_long",
+            )
+        outside = outside_images(body)
+        if outside:
+            raise ValidationError(
+                "Photos in the body must come from the photo library (“Insert photo from the library”): "
+                "the site's security policy stops readers' browsers from loading pictures from other sites. "
+                "Upload these to the library, then insert them from there: %(addresses)s. Nothing was saved.",
+                params={"addresses": ", ".join(outside)},
             )
         return body
 
@@ -161,11 +170,25 @@ class TagListField(forms.Field):
 
 
 class MergeTagsForm(forms.Form):
+    """Which of the selected tags to keep: each shown with how many articles carry it; the most used is the default."""
+
     into = forms.ModelChoiceField(
-        queryset=Tag.objects.all(),
+        queryset=Tag.objects.none(),
+        widget=forms.RadioSelect,
         label="Merge into",
         help_text="Articles tagged with the other selected tags get this tag; the others are deleted.",
     )
+
+    def __init__(self, *args, tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["into"]
+        field.queryset = Tag.objects.filter(pk__in=[tag.pk for tag in tags])
+        counts = {tag.pk: getattr(tag, "article_count", 0) for tag in tags}
+        field.label_from_instance = lambda tag: (
+            f"{tag.name} ({counts.get(tag.pk, 0)} article{'' if counts.get(tag.pk, 0) == 1 else 's'})"
+        )
+        if tags:
+            field.initial = max(tags, key=lambda tag: (counts.get(tag.pk, 0), -tag.pk)).pk
 
 
 class ImageForm(forms.ModelForm):
@@ -190,3 +213,67 @@ class ImageForm(forms.ModelForm):
         self.instance.width = prepared.width
         self.instance.height = prepared.height
         return prepared.as_file()
+
+
+class AddTagForm(forms.Form):
+    """The "Add a tag" list action: an existing tag, or a new one named deliberately."""
+
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.all(),
+        required=False,
+        label="Existing tag",
+        help_text="Type to search the tags in use.",
+    )
+    new_tag = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Or a new tag",
+        help_text="Creates this tag. Leave empty to use an existing one.",
+    )
+
+    def clean_new_tag(self):
+        return " ".join(self.cleaned_data["new_tag"].split())
+
+    def clean(self):
+        cleaned_data = super().clean()
+        tag, new_name = cleaned_data.get("tag"), cleaned_data.get("new_tag")
+        if tag and new_name:
+            raise ValidationError("Choose an existing tag or name a new one, not both.")
+        if not tag and not new_name:
+            if not self.errors:
+                raise ValidationError("Choose the tag to add, or name a new one.")
+            return cleaned_data
+        if new_name:
+            existing = Tag.objects.filter(name__iexact=new_name).first()
+            if existing is not None:
+                # Not a second tag spelt differently: the one that exists.
+                self.add_error(
+                    "new_tag", f"A tag “{existing.name}” already exists: choose it from the existing tags instead."
+                )
+        return cleaned_data
+
+    def tag_to_add(self):
+        """The chosen tag, or the new one, created now."""
+        if self.cleaned_data["tag"]:
+            return self.cleaned_data["tag"], False
+        return Tag.objects.create(name=self.cleaned_data["new_tag"]), True
+
+
+class RemoveTagForm(forms.Form):
+    """The "Remove a tag" list action: one of the tags the selected articles carry, with how many carry it."""
+
+    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), widget=forms.RadioSelect, label="Tag to remove")
+
+    def __init__(self, *args, articles, **kwargs):
+        super().__init__(*args, **kwargs)
+        tags = (
+            Tag.objects.filter(taggedarticle_items__content_object__in=articles)
+            .annotate(selected_count=models.Count("taggedarticle_items", distinct=True))
+            .order_by("-selected_count", "name")
+        )
+        field = self.fields["tag"]
+        field.queryset = tags
+        field.label_from_instance = lambda tag: f"{tag.name} (on {tag.selected_count} of them)"
+        first = tags.first()
+        if first is not None:
+            field.initial = first.pk  # the most used: the usual reason for removing one in bulk

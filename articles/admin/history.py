@@ -173,6 +173,8 @@ class ArticleHistoryAdmin(VersionAdmin):
             if not self.may_restore(request, article):
                 raise PermissionDenied
             with_publication = request.POST.get("with_publication") == "yes"
+            # What the restore replaces is kept too, even if it was saved outside the admin.
+            revisions.ensure_baseline(article)
             try:
                 restored, notes = revisions.restore_version(
                     version=version, by=request.user, with_publication=with_publication

@@ -11,13 +11,24 @@ from .forms import ImageForm
 
 
 class ImageChooserJsonView(AutocompleteJsonView):
-    """The admin's autocomplete results with a thumbnail URL for each image."""
+    """The admin's autocomplete results, each image with its thumbnail, a body-width rendition, alt text and credit."""
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("renditions")
 
     def serialize_result(self, obj, to_field_name):
-        return {**super().serialize_result(obj, to_field_name), "thumbnail": obj.thumbnail_url}
+        # The body editor's "Insert photo from the library" builds a figure from these.
+        picture = obj.picture
+        return {
+            **super().serialize_result(obj, to_field_name),
+            "thumbnail": obj.thumbnail_url,
+            "src": picture["src"],
+            "width": picture["width"],
+            "height": picture["height"],
+            "alt": obj.alt_text,
+            "caption": obj.caption,
+            "credit": obj.credit,
+        }
 
 
 @admin.register(Image)
@@ -48,11 +59,18 @@ class ImageAdmin(admin.ModelAdmin):
             "Crops",
             {
                 "fields": ["focal_x", "focal_y"],
-                "description": "The point that crops keep in view, e.g. a face. Leave empty for the centre.",
+                "description": (
+                    "The point that crops keep in view, e.g. a face: click it on the photo above, "
+                    "or type it (0 is the left or top edge, 1 the right or bottom). Leave empty for the centre."
+                ),
             },
         ),
         ("About this file", {"fields": ["dimensions", "uploaded_by", "uploaded_at", "used_by", "renditions_state"]}),
     ]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+        js = ["js/focal-point.js"]
 
     def get_queryset(self, request):
         return (
@@ -83,7 +101,7 @@ class ImageAdmin(admin.ModelAdmin):
         if not change or "focal_x" in form.changed_data or "focal_y" in form.changed_data:
             request_renditions(obj)
 
-    @admin.display(description="")
+    @admin.display(description="photo")
     def thumbnail(self, image):
         return format_html(
             '<img class="admin-thumbnail" src="{}" alt="" width="64" height="42" loading="lazy">', image.thumbnail_url
@@ -93,8 +111,14 @@ class ImageAdmin(admin.ModelAdmin):
     def preview(self, image):
         if not image.pk:
             return "The photo appears here once it is saved."
+        # static/js/focal-point.js: a click on the photo sets the focal point.
         return format_html(
-            '<img class="image-preview" src="{}" alt="{}" width="{}" height="{}">',
+            '<span class="focal-picker" data-focal-x="{}" data-focal-y="{}">'
+            '<img class="image-preview" src="{}" alt="{}" width="{}" height="{}">'
+            '<span class="focal-marker" aria-hidden="true"></span></span>'
+            '<span class="help focal-help">Click the photo on the point that crops must keep in view.</span>',
+            "" if image.focal_x is None else image.focal_x,
+            "" if image.focal_y is None else image.focal_y,
             image.picture["src"],
             image.alt_text,
             image.picture["width"],

@@ -52,8 +52,7 @@ class TagAdmin(ArticleCountAdmin):
         if len(tags) < 2:
             self.message_user(request, "Select at least two tags to merge.", messages.WARNING)
             return None
-        form = MergeTagsForm(request.POST if "into" in request.POST else None)
-        form.fields["into"].queryset = queryset.model.objects.filter(pk__in=[tag.pk for tag in tags])
+        form = MergeTagsForm(request.POST if "into" in request.POST else None, tags=tags)
         if form.is_valid():
             into = form.cleaned_data["into"]
             merged = [tag.name for tag in tags if tag.pk != into.pk]

@@ -12,6 +12,7 @@ from .articles import (
 )
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
+from .editing import EDITING_EXPIRY, EDITING_PING, EditingSession
 from .images import Image, Rendition, image_upload_to, srcset
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .redirects import ArticleRedirect, ArticleRedirectQuerySet
@@ -30,6 +31,9 @@ __all__ = [
     "Author",
     "Authorship",
     "Correction",
+    "EDITING_EXPIRY",
+    "EDITING_PING",
+    "EditingSession",
     "CorrectionQuerySet",
     "Image",
     "NaturalKeyManager",

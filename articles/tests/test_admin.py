@@ -537,7 +537,13 @@ def test_unpublish_returns_articles_to_draft(admin_client):
 def test_actions_offered_to_a_superuser(admin_client):
     make_article()
     response = admin_client.get(ARTICLES)
-    assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish"]
+    assert changelist_action_names(response) == [
+        "delete_selected",
+        "publish_now",
+        "unpublish",
+        "add_tag",
+        "remove_tag",
+    ]
 
 
 def test_staff_without_publish_permission_does_not_get_the_actions(staff_without_publish):
@@ -547,7 +553,8 @@ def test_staff_without_publish_permission_does_not_get_the_actions(staff_without
 
     response = client.get(ARTICLES)
     assert response.status_code == 200
-    assert changelist_action_names(response) == ["delete_selected"]
+    # Tagging is changing: offered, for the articles they may change (test_admin_editing.py).
+    assert changelist_action_names(response) == ["delete_selected", "add_tag", "remove_tag"]
     assertNotContains(response, "Publish now")
 
     for action in ["publish_now", "unpublish"]:
@@ -567,7 +574,13 @@ def test_staff_with_publish_permission_gets_the_actions(staff_without_publish):
     draft = make_article(status=Article.Status.DRAFT, ready=True)
 
     response = staff_without_publish.get(ARTICLES)
-    assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish"]
+    assert changelist_action_names(response) == [
+        "delete_selected",
+        "publish_now",
+        "unpublish",
+        "add_tag",
+        "remove_tag",
+    ]
 
     response = post_action(staff_without_publish, ARTICLES, "publish_now", [draft])
     assert message_texts(response) == ["1 article is now live."]
@@ -674,9 +687,13 @@ def test_merge_tags_asks_then_merges(admin_client):
     assert [t.name for t in response.context["tags"]] == ["Economics", "Economy"]
     assertContains(response, "<li>Economics", count=1)
     assertContains(response, "<li>Economy", count=1)
+    assertContains(response, "(economics; 2 articles)")
     assertContains(response, '<input type="hidden" name="action" value="merge">', html=True)
+    assertContains(response, '<ol class="breadcrumbs">')
     choices = [label for _value, label in response.context["form"].fields["into"].choices if _value]
-    assert choices == ["Economics", "Economy"]
+    assert choices == ["Economics (2 articles)", "Economy (2 articles)"]
+    # The most used is chosen already (the older tag, when they are used as much).
+    assert response.context["form"]["into"].initial == economics.pk
     assert Tag.objects.count() == 3
 
     response = admin_client.post(

@@ -2,8 +2,22 @@
 // Tag chips for the article form: suggests existing tags from the admin's
 // autocomplete endpoint and lets the editor add new ones. Values are tag
 // names, so an existing tag and a newly typed one are saved the same way.
+//
+// Enter picks the highlighted suggestion, and existing tags come first: the
+// first match is highlighted, so Enter takes it (whatever its case). Creating
+// a tag is a deliberate choice: it is offered last, as "Create new tag “…”",
+// and not at all when a tag of that name (ignoring case) exists.
 {
     const $ = django.jQuery;
+    const same = (a, b) => a.localeCompare(b, undefined, {sensitivity: "accent"}) === 0;
+
+    function describe(item) {
+        if (!item.newTag) return item.text;
+        const row = document.createElement("span");
+        row.className = "tag-create";
+        row.textContent = `Create new tag “${item.text}”`;
+        return $(row);
+    }
 
     function init(element) {
         $(element).select2({
@@ -26,9 +40,25 @@
                 }),
             },
             createTag: (params) => {
-                const name = params.term.trim();
+                const name = params.term.trim().replace(/\s+/g, " ");
                 return name ? {id: name, text: name, newTag: true} : null;
             },
+            insertTag: (data, tag) => {
+                const existing = data.find((item) => !item.newTag && same(item.text, tag.text));
+                if (!existing) data.push(tag);
+            },
+            templateResult: describe,
+        });
+        // A comma or Enter on a name that exists in another case takes the existing tag.
+        $(element).on("select2:selecting", (event) => {
+            const chosen = event.params.args.data;
+            if (!chosen.newTag) return;
+            const option = [...element.options].find((o) => o.value !== chosen.id && same(o.value, chosen.id));
+            if (option) {
+                event.preventDefault();
+                option.selected = true;
+                $(element).trigger("change");
+            }
         });
     }
 
