@@ -13,6 +13,7 @@ from ..services import publish_articles, unpublish_articles
 from .forms import ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
+from .strict import StrictChangeListMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
 
 
@@ -83,7 +84,7 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
+class ArticleAdmin(StrictChangeListMixin, PreviewLinksMixin, ArticleHistoryAdmin):
     """
     Roles: without `articles.publish_article` (reporters) a user changes and
     deletes only their own drafts, sees them first, and the form refuses any

@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from .. import revisions
 from ..images import prepare_upload
 from ..models import Article, Image, Tag
+from ..models.taxonomy import normalize_tag_name, tag_key
 
 NOT_ALLOWED_TO_PUBLISH = (
     "Only editors can publish, schedule or unpublish articles. "
@@ -114,9 +115,9 @@ class TagListField(forms.Field):
     def to_python(self, value):
         names, seen = [], set()
         for name in value or []:
-            name = " ".join(str(name).split())
-            if name and name.casefold() not in seen:
-                seen.add(name.casefold())
+            name = normalize_tag_name(name)
+            if name and tag_key(name) not in seen:
+                seen.add(tag_key(name))
                 names.append(name)
         return names
 
@@ -130,8 +131,8 @@ class TagListField(forms.Field):
             )
 
     def has_changed(self, initial, data):
-        initial_names = {str(getattr(tag, "name", tag)).casefold() for tag in initial or []}
-        return initial_names != {name.casefold() for name in self.to_python(data)}
+        initial_keys = {tag_key(getattr(tag, "name", tag)) for tag in initial or []}
+        return initial_keys != {tag_key(name) for name in self.to_python(data)}
 
 
 class MergeTagsForm(forms.Form):

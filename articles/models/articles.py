@@ -3,6 +3,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import Truncator
 from taggit.managers import TaggableManager
@@ -10,9 +12,9 @@ from taggit.models import TaggedItemBase
 
 from ..fields import SanitizedHTMLField
 from ..urlmemo import reverse_memo
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 from .images import Rendition
-from .taxonomy import Author, Section, Tag
+from .taxonomy import Author, Section, Tag, TagsByKeyManager
 
 RELATED_ARTICLES_COUNT = 4
 # The tag-filled related articles come from the articles written around this one
@@ -48,10 +50,13 @@ class ArticleQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
 class Article(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+    Status = ArticleStatus
 
     headline = models.CharField(max_length=255)
     slug = models.SlugField(
@@ -72,9 +77,15 @@ class Article(models.Model):
         default=timezone.now,
         help_text="Hidden from readers until this time, even when published. A future time schedules the article.",
     )
+    first_published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When it first went live (or is scheduled to): from then on its preview links are dead for good.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    tags = TaggableManager(through="TaggedArticle", blank=True)
+    tags = TaggableManager(through="TaggedArticle", blank=True, manager=TagsByKeyManager)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -116,14 +127,23 @@ class Article(models.Model):
             models.Index(fields=["section", "status", "published_at", "id"], name="article_section_published_idx"),
         ]
         permissions = [("publish_article", "Can publish, unpublish and schedule articles")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ArticleStatus.values),
+                name="article_status_valid",
+                violation_error_message="The status is draft or published.",
+            ),
+            *max_length_checks("article", headline=255, slug=200, credit=255, status=10),
+        ]
 
     def __str__(self):
         return self.headline
 
     def save(self, *args, **kwargs):
         self.updated_at = timezone.now()
+        self.note_first_publication()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at", "version"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at", "version", "first_published_at"}
         if not self._state.adding:
             # Incremented in the UPDATE itself, so two saves never hand out the
             # same number; Django reads the new value back (RETURNING).
@@ -138,6 +158,18 @@ class Article(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def note_first_publication(self):
+        """
+        Keep first_published_at: until that time has passed it follows the
+        schedule (a scheduled article taken back was never live); after, it stays.
+        """
+        if self.first_published_at is None or self.first_published_at > timezone.now():
+            self.first_published_at = self.published_at if self.status == self.Status.PUBLISHED else None
+
+    @property
+    def has_been_live(self):
+        return self.first_published_at is not None and self.first_published_at <= timezone.now()
 
     @property
     def byline(self):
@@ -281,6 +313,13 @@ class Article(models.Model):
             .only("headline", "slug", "published_at", "standfirst")[: limit - len(curated)]
         )
         return curated + list(fill)
+
+
+@receiver(pre_save, sender=Article)
+def _note_first_publication_on_fixture_load(sender, instance, raw, **kwargs):
+    """loaddata saves raw, without calling save(): a published article from a fixture has been published too."""
+    if raw:
+        instance.note_first_publication()
 
 
 class Authorship(models.Model):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .articles import Article
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 
 
 def new_preview_token():
@@ -62,6 +62,7 @@ class PreviewLink(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "preview link"
+        constraints = max_length_checks("previewlink", token=64)
 
     def __str__(self):
         return f"Preview of “{self.article}”"
