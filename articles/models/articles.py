@@ -322,6 +322,25 @@ def _note_first_publication_on_fixture_load(sender, instance, raw, **kwargs):
         instance.note_first_publication()
 
 
+def with_published_articles(scopes):
+    """
+    `scopes` (a queryset of sections, tags or authors) narrowed to those with a
+    published article: a draft's section, tag or author stays unseen. An EXISTS
+    in the same query, from the scope's own rows to their articles, so it stops
+    at the first published one.
+    """
+    published = Article.objects.published()
+    if scopes.model is Section:
+        return scopes.filter(Exists(published.filter(section=OuterRef("pk"))))
+    if scopes.model is Tag:
+        links = TaggedArticle.objects.filter(tag=OuterRef("pk"))
+        return scopes.filter(Exists(links.filter(Exists(published.filter(pk=OuterRef("content_object_id"))))))
+    if scopes.model is Author:
+        links = Authorship.objects.filter(author=OuterRef("pk"))
+        return scopes.filter(Exists(links.filter(Exists(published.filter(pk=OuterRef("article_id"))))))
+    raise TypeError(f"{scopes.model.__name__} has no articles.")
+
+
 class Authorship(models.Model):
     """An author's place in an article's byline."""
 
