@@ -207,9 +207,7 @@ def menu_changes(pk, before, after):
     if live_in[0] == live_in[1]:
         return False
     published = Article.objects.published().exclude(pk=pk)
-    return any(
-        section is not None and not published.filter(section_id=section).exists() for section in live_in
-    )
+    return any(section is not None and not published.filter(section_id=section).exists() for section in live_in)
 
 
 # Before-states are kept on the instance the pre_* signal saw, for its post_* signal.

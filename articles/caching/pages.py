@@ -19,13 +19,13 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
+from django.urls import Resolver404, resolve
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
     patch_cache_control,
     patch_vary_headers,
 )
-from django.urls import Resolver404, resolve
 from django.utils.http import http_date, parse_http_date_safe, urlencode
 
 from . import keys as page_keys
