@@ -36,7 +36,7 @@ class StrictChangeListMixin:
         pk_field = self.opts.pk
         try:
             for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
-                pk_field.to_python(value)
+                pk_field.run_validators(pk_field.to_python(value))  # a number, in the database's range
         except ValidationError:
             self.message_user(
                 request, "The selection was not understood, so nothing was changed. Select again.", messages.ERROR
