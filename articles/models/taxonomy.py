@@ -132,6 +132,9 @@ class Tag(TagBase):
                 {"name": f"The tag “{same.name}” already exists: tag names ignore case and invisible characters."}
             )
 
+    def get_absolute_url(self):
+        return reverse_memo("articles:tag", slug=self.slug)
+
 
 def normalize_tag(tag):
     tag.name = normalize_tag_name(tag.name)

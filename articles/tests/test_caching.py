@@ -147,7 +147,7 @@ def test_logged_in_readers_and_editors_are_never_cached(client, story):
 def test_health_and_errors_are_not_cached(client, story):
     assert "no-store" in client.get("/healthz")["Cache-Control"]
     assert client.get("/section/nowhere/").status_code == 404
-    make_section("Nowhere", slug="nowhere")
+    make_article(section=make_section("Nowhere", slug="nowhere"))
     assert client.get("/section/nowhere/").status_code == 200
 
 
@@ -258,7 +258,11 @@ def test_the_section_menu_refreshes_at_once(client, story):
     page = warm(client, [reverse("articles:home"), section_url])
     assert b'aria-current="page">Science<' in page[section_url]
     assert b'aria-current="page"' not in page[reverse("articles:home")]
-    make_section("Weather")
+    weather = make_section("Weather")
+    assert b">Weather</a>" not in client.get(reverse("articles:home")).content  # nothing published in it yet
+    make_article(days=1, section=weather)
+    assert b">Weather</a>" not in client.get(reverse("articles:home")).content  # scheduled is not published
+    make_article(section=weather)
     assert b">Weather</a>" in client.get(reverse("articles:home")).content
     assert b">Weather</a>" in client.get(section_url).content
 
@@ -272,7 +276,9 @@ def test_a_section_tag_or_author_page_follows_its_scope(client, story):
     assert b"Science and space" in client.get(section_url).content
     assert client.get("/section/weather/").status_code == 404
     assert client.get("/section/weather/").status_code == 404  # a cached absence
-    make_section("Weather", slug="weather")
+    weather = make_section("Weather", slug="weather")
+    assert client.get("/section/weather/").status_code == 404  # nothing published in it yet
+    make_article(section=weather)
     assert client.get("/section/weather/").status_code == 200
 
 
