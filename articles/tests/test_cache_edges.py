@@ -54,10 +54,12 @@ def test_content_cannot_forge_the_nonce_placeholder(client, where):
     url = article.get_absolute_url() if where == "headline" else reverse("articles:search") + f"?q={placeholder}"
     client.get(url)
     hit = client.get(url)
-    nonce = nonce_of(hit)
-    # The live nonce appears only in nonce="" attributes, never where the content's text is.
-    assert hit.content.count(nonce.encode()) == hit.content.count(f'nonce="{nonce}"'.encode()) > 0
+    assert b"&lt;!--newsroom:csp-nonce--&gt;" in hit.content  # the text, as typed
     assert page_cache.NONCE_PLACEHOLDER not in hit.content
+    if "'nonce-" in hit["Content-Security-Policy"]:  # pages with a script (JSON-LD)
+        nonce = nonce_of(hit)
+        # The live nonce appears only in nonce="" attributes, never where the content's text is.
+        assert hit.content.count(nonce.encode()) == hit.content.count(f'nonce="{nonce}"'.encode()) > 0
 
 
 def test_query_parameters_the_view_does_not_read_make_no_new_entries(client, django_assert_num_queries):
@@ -71,14 +73,17 @@ def test_query_parameters_the_view_does_not_read_make_no_new_entries(client, dja
     assert len(stored) == 1
 
 
-def test_parameters_the_view_reads_are_keyed(client):
-    for n in range(25):
+def test_parameters_the_view_reads_are_keyed(client, settings):
+    per_page = settings.NEWSROOM_ARTICLES_PER_PAGE
+    for n in range(per_page + 1):
         make_article(days=-1 - n, headline=f"Story {n}")
     home = reverse("articles:home")
-    first, second = client.get(home), client.get(f"{home}?page=2&utm_x=1")
-    assert first.content != second.content
-    assert b"Story 24" in client.get(f"{home}?utm_x=2&page=2").content
-    assert b"Story 24" not in client.get(f"{home}?page=1").content
+    last = f"Story {per_page}".encode()
+    assert last not in client.get(home).content
+    assert last in client.get(f"{home}?page=2&utm_x=1").content
+    assert last in client.get(f"{home}?utm_x=2&page=2").content
+    assert last not in client.get(f"{home}?page=1").content
+    assert last in client.get(f"{home}?page=1&page=2").content  # the last value, as the view reads it
 
 
 def test_an_unknown_navigation_scope_redirects_to_the_article(client):
