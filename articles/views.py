@@ -134,9 +134,6 @@ class ArticleDetailView(DetailView):
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         canonical = self.object.get_absolute_url()
-        if request.GET.get("in") and self.get_navigation_scope()[0] is None:
-            # Not a list this article is on: one page (and one cache entry), the canonical one.
-            return redirect(canonical, permanent=self.object.is_live)
         if request.path != canonical:
             if request.GET.get("in"):
                 canonical += "?" + urlencode({"in": request.GET["in"]}, safe=":")

@@ -86,13 +86,6 @@ def test_parameters_the_view_reads_are_keyed(client, settings):
     assert last in client.get(f"{home}?page=1&page=2").content  # the last value, as the view reads it
 
 
-def test_an_unknown_navigation_scope_redirects_to_the_article(client):
-    article = make_article(days=-1, tags=["space"])
-    response = client.get(article.get_absolute_url() + "?in=tag:nothing-here")
-    assert response.status_code == 301 and response["Location"] == article.get_absolute_url()
-    assert client.get(article.get_absolute_url() + "?in=tag:space").status_code == 200
-
-
 @pytest.mark.parametrize("seconds_after_the_minute", [0, 13, 59])
 def test_s_maxage_ends_on_the_minute_before_a_scheduled_publication(seconds_after_the_minute):
     client = Client()
