@@ -28,7 +28,7 @@ from .models import Article, Author, Authorship, Related, Tag, TaggedArticle
 INLINE_MODELS = {Authorship: "article", TaggedArticle: "content_object", Related: "article"}
 
 # Bookkeeping, not content: left out of comparisons.
-NOT_COMPARED = {"id", "version", "created_at", "updated_at", "created_by"}
+NOT_COMPARED = {"id", "version", "created_at", "updated_at", "created_by", "first_published_at"}
 
 reversion.register(Authorship)
 reversion.register(TaggedArticle)
