@@ -136,3 +136,11 @@ def test_an_action_on_forged_ids_changes_nothing(admin_client, world, selected):
         "The selection was not understood, so nothing was changed. Select again."
     ]
     assert Article.objects.filter(pk=world.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "query", ["q=%00", "q=a%00b", "section=%00", "tag=%00", "q=mali&tag=a%00", "page=%00", "q=%FF%FE"]
+)
+def test_nul_bytes_and_broken_encodings_in_search_are_no_error(client, world, query):
+    assert client.get(f"{reverse('articles:search')}?{query}").status_code == 200
+    assert client.get(f"{world.get_absolute_url()}?in=tag:%00").status_code == 200
