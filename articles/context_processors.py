@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .models import Section
+from .models import Section, with_published_articles
 
 
 def site(request):
@@ -9,6 +9,7 @@ def site(request):
         "site_name": settings.NEWSROOM_NAME,
         "site_description": settings.NEWSROOM_DESCRIPTION,
         "site_language": settings.NEWSROOM_LANGUAGE,
-        # Lazy: evaluated only when a template renders the menu.
-        "nav_sections": Section.objects.all(),
+        # Lazy: evaluated only when a template renders the menu. A section without
+        # a published article stays out of it (caching.keys adds MENU when that changes).
+        "nav_sections": with_published_articles(Section.objects.all()),
     }

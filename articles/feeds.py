@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
 
 from . import seo
 from .caching.keys import list_key, shows
-from .models import Article, Author, Section, Tag
+from .models import Article, Author, Section, Tag, with_published_articles
 
 FEED_ITEMS = 30
 # Django dates an empty feed "now", which would make it change every second
@@ -35,7 +35,19 @@ class StableDateMixin:
 
 
 class NewsroomRssFeed(StableDateMixin, Rss201rev2Feed):
-    """RSS 2.0 with content:encoded for the body, dc:creator per author and media:content for the image."""
+    """
+    RSS 2.0 with content:encoded for the body, dc:creator per author and media:content for the image.
+
+    Readers take an RSS <title> and <description> as HTML, so the plain text
+    that fills them (headline, standfirst, a section's description) goes in
+    HTML-escaped: `<b>` shows as `<b>`, never as markup. Only the sanitized body is HTML.
+    """
+
+    def __init__(self, title, link, description, **kwargs):
+        super().__init__(escape(title), link, escape(description), **kwargs)
+
+    def add_item(self, title, link, description, **kwargs):
+        super().add_item(escape(title), link, escape(description), **kwargs)
 
     def rss_attributes(self):
         return {
@@ -56,7 +68,15 @@ class NewsroomRssFeed(StableDateMixin, Rss201rev2Feed):
 
 
 class NewsroomAtomFeed(StableDateMixin, Atom1Feed):
-    """Atom with <content type="html"> for the body, one <author> per author and media:content."""
+    """
+    Atom with <content type="html"> for the body, one <author> per author and media:content.
+
+    Titles and the subtitle are Atom text already; Django writes the summary as
+    <summary type="html">, so the standfirst in it is HTML-escaped.
+    """
+
+    def add_item(self, title, link, description, **kwargs):
+        super().add_item(title, link, escape(description), **kwargs)
 
     def root_attributes(self):
         return {**super().root_attributes(), "xmlns:media": "http://search.yahoo.com/mrss/"}
@@ -173,7 +193,7 @@ class ScopedArticlesFeed(LatestArticlesFeed):
     scope_filter = None
 
     def get_object(self, request, slug):
-        scope = get_object_or_404(self.scope_model, slug=slug)
+        scope = get_object_or_404(with_published_articles(self.scope_model.objects.all()), slug=slug)
         shows(list_key(scope))
         return scope
 

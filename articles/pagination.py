@@ -10,6 +10,10 @@ which only readers who page far back pay.
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
 
+# Far beyond any archive, and small enough that its OFFSET fits every database's
+# integers (a 20-digit page number overflowed SQLite's and PostgreSQL's bigint).
+MAX_PAGE = 1_000_000
+
 
 class NewerOlderPaginator:
     """Pages of `object_list` (a sliceable queryset) without a total; same page API as Django's."""
@@ -25,6 +29,8 @@ class NewerOlderPaginator:
             raise PageNotAnInteger("That page number is not an integer.") from None
         if number < 1:
             raise EmptyPage("That page number is less than 1.")
+        if number > MAX_PAGE:
+            raise EmptyPage("That page contains no results.")
         return number
 
     def page(self, number):

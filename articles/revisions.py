@@ -31,7 +31,15 @@ INLINE_MODELS = {Authorship: "article", TaggedArticle: "content_object", Related
 COMPARED_ONLY = {Correction: "article"}
 
 # Bookkeeping, not content: left out of comparisons.
-NOT_COMPARED = {"id", "version", "created_at", "updated_at", "created_by", "publication_time_chosen"}
+NOT_COMPARED = {
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "publication_time_chosen",
+    "first_published_at",
+}
 # Whether and where the article is live: a restore leaves them as they are unless the editor asks.
 PUBLICATION_FIELDS = ("status", "published_at", "slug", "publication_time_chosen")
 

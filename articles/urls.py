@@ -5,8 +5,9 @@ from .caching import cache_public_page as cached
 from .caching.keys import ARCHIVE, CORRECTIONS, HOME, SEARCH
 
 register_converter(converters.YearConverter, "yyyy")
-register_converter(converters.TwoDigitConverter, "mm")
+register_converter(converters.MonthConverter, "mm")
 register_converter(converters.TwoDigitConverter, "dd")
+register_converter(converters.TagSlugConverter, "tagslug")
 
 app_name = "articles"
 archive = cached(keys=[ARCHIVE])
@@ -14,14 +15,14 @@ archive = cached(keys=[ARCHIVE])
 urlpatterns = [
     path("", cached(views.HomeView.as_view(), keys=[HOME]), name="home"),
     path("section/<slug:slug>/", cached(views.SectionView.as_view()), name="section"),
-    path("tag/<str:slug>/", cached(views.TagView.as_view()), name="tag"),
+    path("tag/<tagslug:slug>/", cached(views.TagView.as_view()), name="tag"),
     path("author/<slug:slug>/", cached(views.AuthorView.as_view()), name="author"),
     path("feed/rss/", cached(feeds.LatestArticlesFeed(), keys=[HOME]), name="latest-rss"),
     path("feed/atom/", cached(feeds.LatestArticlesAtomFeed(), keys=[HOME]), name="latest-atom"),
     path("section/<slug:slug>/feed/rss/", cached(feeds.SectionFeed()), name="section-rss"),
     path("section/<slug:slug>/feed/atom/", cached(feeds.SectionAtomFeed()), name="section-atom"),
-    path("tag/<str:slug>/feed/rss/", cached(feeds.TagFeed()), name="tag-rss"),
-    path("tag/<str:slug>/feed/atom/", cached(feeds.TagAtomFeed()), name="tag-atom"),
+    path("tag/<tagslug:slug>/feed/rss/", cached(feeds.TagFeed()), name="tag-rss"),
+    path("tag/<tagslug:slug>/feed/atom/", cached(feeds.TagAtomFeed()), name="tag-atom"),
     path("author/<slug:slug>/feed/rss/", cached(feeds.AuthorFeed()), name="author-rss"),
     path("author/<slug:slug>/feed/atom/", cached(feeds.AuthorAtomFeed()), name="author-atom"),
     # Results depend on every public article: dropped on any change to one (keys.SEARCH).

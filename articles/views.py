@@ -20,7 +20,7 @@ from django.views.generic import (
 
 from . import search
 from .caching.keys import list_key, related_lists, shows
-from .models import Article, ArticleRedirect, Author, Correction, PreviewLink, Section, Tag
+from .models import Article, ArticleRedirect, Author, Correction, PreviewLink, Section, Tag, with_published_articles
 from .pagination import NewerOlderPaginator
 
 
@@ -28,6 +28,8 @@ class PublishedArticlesMixin:
     """Every public list starts from Article.objects.published()."""
 
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
+    # What the page cache keys pages on (caching.pages.page_key): every query parameter the view reads.
+    query_parameters = ("page",)
 
     def get_queryset(self):
         # Lists show teasers: the bodies stay in the database.
@@ -69,7 +71,8 @@ class ScopedArticleListView(PublishedArticlesMixin, ListView):
 
     def get_queryset(self):
         slug = self.kwargs["slug"]
-        self.scope = self.scope_model.objects.filter(slug=slug).first()
+        # Only with a published article: a draft-only tag, section or author is not public yet.
+        self.scope = with_published_articles(self.scope_model.objects.filter(slug=slug)).first()
         if self.scope is None:
             raise Http404(f"No {self.scope_model._meta.verbose_name} “{slug}”.")
         shows(list_key(self.scope))
@@ -116,6 +119,8 @@ class ArticleDetailView(DetailView):
     canonical one. Staff who may view articles also see drafts and scheduled
     articles here, with a "Not published" banner and no caching.
     """
+
+    query_parameters = ("in",)
 
     def get_queryset(self):
         articles = Article.objects.all() if self.is_preview_allowed() else Article.objects.published()
@@ -245,6 +250,7 @@ class CorrectionListView(ListView):
     """/corrections/: every correction, clarification and update to a published article, newest first."""
 
     paginate_by = 20
+    query_parameters = ("page",)
     # Newer/Older pages, no COUNT(*), as the article lists.
     paginate_queryset = PublishedArticlesMixin.paginate_queryset
 
@@ -262,7 +268,8 @@ class PreviewLinkView(ArticleDetailView):
     /preview/<signed token>/: a draft or scheduled article for someone without
     an account, as readers will see it, under a "Preview" banner. Never cached,
     never indexed. A tampered or unknown link is a 404; an expired or revoked
-    one a 410; once the article is live, the link redirects to its public URL.
+    one a 410; once the article is live, the link redirects to its public URL,
+    and once it has been live the link stays dead (410), even if it is unpublished.
     """
 
     def get(self, request, *args, **kwargs):
@@ -305,6 +312,7 @@ class SearchView(ListView):
 
     template_name = "articles/search.html"
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
+    query_parameters = ("q", "section", "tag", "page")
     paginator_class = search.SearchPaginator
 
     def get(self, request, *args, **kwargs):
@@ -319,7 +327,7 @@ class SearchView(ListView):
                 "There was nothing to look for in that search: add a word or a phrase "
                 "(punctuation and -exclusions alone find nothing)."
             )
-        self.sections = list(Section.objects.all())
+        self.sections = list(with_published_articles(Section.objects.all()))
         self.tags = list(search.published_tags())
         self.section = self.choose(self.sections, "section")
         self.tag = self.choose(self.tags, "tag")

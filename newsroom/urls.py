@@ -16,7 +16,7 @@ from articles.sitemaps import NewsSitemap, sitemaps
 from .health import healthz
 
 # Sitemaps list the whole site: one key for them, not one per article.
-sitemap_cached = cached(keys=[SITEMAPS], instances=False)
+sitemap_cached = cached(keys=[SITEMAPS], instances=False, parameters=["p"])  # ?p=: a sitemap's page
 
 admin.site.site_header = f"{settings.NEWSROOM_NAME} editors"
 admin.site.site_title = f"{settings.NEWSROOM_NAME} admin"

@@ -20,6 +20,7 @@ from .editing import EditingSessionsMixin
 from .forms import NOT_ALLOWED_TO_PUBLISH, PUBLICATION_TIME_HELP, ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
 from .previews import PreviewLinksMixin
+from .strict import StrictChangeListMixin
 from .tagging import TagActionsMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
 
@@ -164,7 +165,9 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, ArticleHistoryAdmin):
+class ArticleAdmin(
+    StrictChangeListMixin, EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, ArticleHistoryAdmin
+):
     """
     Roles: without `articles.publish_article` (reporters) a user changes and
     deletes only their own drafts, sees them first, and the form refuses any

@@ -8,6 +8,7 @@ from .. import revisions
 from ..html import outside_images
 from ..images import prepare_upload
 from ..models import Article, Image, Tag
+from ..models.taxonomy import normalize_tag_name, tag_key
 
 # About 150,000 words of HTML: ten times the longest long read. Longer bodies are refused with a form
 # error that keeps the text (the request limit, DATA_UPLOAD_MAX_MEMORY_SIZE, is 10 MB).
@@ -149,9 +150,9 @@ class TagListField(forms.Field):
     def to_python(self, value):
         names, seen = [], set()
         for name in value or []:
-            name = " ".join(str(name).split())
-            if name and name.casefold() not in seen:
-                seen.add(name.casefold())
+            name = normalize_tag_name(name)
+            if name and tag_key(name) not in seen:
+                seen.add(tag_key(name))
                 names.append(name)
         return names
 
@@ -165,8 +166,8 @@ class TagListField(forms.Field):
             )
 
     def has_changed(self, initial, data):
-        initial_names = {str(getattr(tag, "name", tag)).casefold() for tag in initial or []}
-        return initial_names != {name.casefold() for name in self.to_python(data)}
+        initial_keys = {tag_key(getattr(tag, "name", tag)) for tag in initial or []}
+        return initial_keys != {tag_key(name) for name in self.to_python(data)}
 
 
 class MergeTagsForm(forms.Form):

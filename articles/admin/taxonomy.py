@@ -6,9 +6,10 @@ from django.utils.translation import ngettext
 from ..models import Author, Section, Tag
 from ..services import merge_tags
 from .forms import MergeTagsForm
+from .strict import StrictChangeListMixin
 
 
-class ArticleCountAdmin(admin.ModelAdmin):
+class ArticleCountAdmin(StrictChangeListMixin, admin.ModelAdmin):
     """Shows how many articles use each row, and sorts by it."""
 
     count_lookup = "articles"

@@ -183,6 +183,8 @@ def article_change(pk, before, after):
     for state in (before, after):
         if state and state.is_live:
             keys |= state.lists(pk)
+    if menu_changes(pk, before, after):
+        keys.add(MENU)
     if after and after.is_live:
         # Its new neighbours in every scope link to it now; pages that linked to it carry its key already.
         article = Article.objects.get(pk=pk)
@@ -194,6 +196,18 @@ def article_change(pk, before, after):
         sources = Related.objects.filter(related_article_id=pk).values_list("article_id", flat=True)
         keys |= {key("article", source) for source in sources}
     return keys
+
+
+def menu_changes(pk, before, after):
+    """
+    True when article `pk` is the first published article of a section or was
+    its last: the menu lists only sections with one (a query per section it joins or leaves).
+    """
+    live_in = [state.section_id if state and state.is_live else None for state in (before, after)]
+    if live_in[0] == live_in[1]:
+        return False
+    published = Article.objects.published().exclude(pk=pk)
+    return any(section is not None and not published.filter(section_id=section).exists() for section in live_in)
 
 
 # Before-states are kept on the instance the pre_* signal saw, for its post_* signal.

@@ -19,19 +19,21 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
-from django.utils import timezone
+from django.urls import Resolver404, resolve
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
     patch_cache_control,
     patch_vary_headers,
 )
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.http import http_date, parse_http_date_safe, urlencode
 
 from . import keys as page_keys
 from . import purge
 
 CLOCK_KEY = "newsroom:clock"
+# Shared caches drop a page at the start of the minute a scheduled story is published in (page_expiry).
+SHARED_EXPIRY_GRID = 60
 # Stands in for the CSP nonce in stored pages: content cannot contain it (text is
 # escaped, and the body's sanitizer drops comments), so only real nonces are replaced.
 NONCE_PLACEHOLDER = b"<!--newsroom:csp-nonce-->"
@@ -92,18 +94,27 @@ def is_current(keys, clock):
     return invalidated is not None and all(value <= clock for value in invalidated.values())
 
 
-def page_timeout():
-    """NEWSROOM_CACHE_SECONDS, but never past the next scheduled publication (which changes lists unannounced)."""
+def page_expiry():
+    """
+    When a page rendered from now on expires: (here, in shared caches), as Unix
+    times. NEWSROOM_CACHE_SECONDS from now, but never past the next scheduled
+    publication, which changes lists unannounced. Read before rendering, so a
+    publication that comes while the page renders is never outlived.
+
+    Shared caches see s-maxage, so for them the expiry is the start of the
+    SHARED_EXPIRY_GRID slot holding that publication: the header does not tell
+    anyone the second an embargoed story goes out, and a repeated request
+    cannot narrow it down (every response in a slot gives the same expiry).
+    """
     from ..models import Article
 
-    seconds = settings.NEWSROOM_CACHE_SECONDS
-    upcoming = Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now()).order_by(
-        "published_at"
-    )
-    upcoming = upcoming.values_list("published_at", flat=True).first()
-    if upcoming is None:
-        return seconds
-    return max(0, min(seconds, int((upcoming - timezone.now()).total_seconds())))
+    now = int(time.time())
+    expires = now + settings.NEWSROOM_CACHE_SECONDS
+    upcoming = Article.objects.scheduled().order_by("published_at").values_list("published_at", flat=True).first()
+    if upcoming is None or upcoming.timestamp() >= expires:
+        return expires, expires
+    publication = int(upcoming.timestamp())
+    return publication, publication - publication % SHARED_EXPIRY_GRID
 
 
 @dataclass
@@ -115,6 +126,7 @@ class StoredPage:
     keys: list
     clock: int  # read before rendering
     expires: int
+    shared_expires: int = 0  # s-maxage's end (page_expiry); 0 in pages stored before it existed
 
 
 def has_private_cookies(request):
@@ -129,9 +141,24 @@ def is_private_request(request):
     return bool(user is not None and user.is_authenticated)
 
 
-def page_key(request):
-    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+def page_key(request, parameters):
+    """
+    The page's URL with only the query `parameters` its view reads (as the view
+    reads them: the last value of each), in a fixed order: `?utm_source=...`
+    or `?page=2&x=1` cannot make new entries for the same page.
+    """
+    query = urlencode([(name, request.GET[name]) for name in sorted(parameters) if name in request.GET])
+    url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     return f"newsroom:page:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+def cached_view_parameters(request):
+    """The query parameters of the cached view this request goes to; None when it goes to no cached view."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return None
+    return getattr(match.func, "page_parameters", None)
 
 
 def shared_headers(response, keys, timeout):
@@ -153,7 +180,10 @@ def conditional(request, response, page, timeout):
 
 def find_page(request):
     """The stored page for this request, if none of its keys changed since: this worker's copy or the shared one."""
-    key = page_key(request)
+    parameters = cached_view_parameters(request)
+    if parameters is None:
+        return None
+    key = page_key(request, parameters)
     local_pages = caches["local_pages"]
     page = local_pages.get(key)
     if page is None:
@@ -172,7 +202,7 @@ def respond(request, page):
     for name, value in page.headers:
         response[name] = value
     patch_vary_headers(response, ("Cookie",))  # as the page rendered for an anonymous reader had it
-    return conditional(request, response, page, max(0, page.expires - int(time.time())))
+    return conditional(request, response, page, max(0, page.shared_expires - int(time.time())))
 
 
 class PageCacheMiddleware:
@@ -205,14 +235,17 @@ def is_storable(request, response):
     )
 
 
-def cache_public_page(view=None, *, keys=(), instances=True):
+def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
     """
     Store a public view's pages for anonymous readers, with the keys they show:
     `keys` for the lists the view is, plus what it loads (unless `instances` is off,
-    for pages listing the whole site, which name their own list key).
+    for pages listing the whole site, which name their own list key). Pages are
+    stored by URL with only the query parameters the view reads: `parameters`
+    and a class-based view's `query_parameters`.
     """
     if view is None:
-        return functools.partial(cache_public_page, keys=keys, instances=instances)
+        return functools.partial(cache_public_page, keys=keys, instances=instances, parameters=parameters)
+    parameters = (*parameters, *getattr(getattr(view, "view_class", view), "query_parameters", ()))
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -224,6 +257,7 @@ def cache_public_page(view=None, *, keys=(), instances=True):
             return response
 
         clock = quietly(read_clock) if enabled() else None  # before rendering: changes from now on make it stale
+        expires, shared_expires = page_expiry()  # before rendering too: publications from now on are not on it
         with page_keys.collecting(*keys, instances=instances) as shown:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
@@ -247,15 +281,17 @@ def cache_public_page(view=None, *, keys=(), instances=True):
             clock=clock,
             expires=0,
         )
-        timeout = page_timeout()
+        now = int(time.time())
+        timeout, shared_timeout = max(0, expires - now), max(0, shared_expires - now)
         if enabled() and clock is not None:
             if timeout > 0 and is_current(page.keys, clock):
-                page.expires = int(time.time()) + timeout
-                key = page_key(request)
+                page.expires, page.shared_expires = expires, shared_expires
+                key = page_key(request, parameters)
                 quietly(cache.set, key, page, timeout=timeout)
                 caches["local_pages"].set(key, page, timeout=timeout)
             else:
-                timeout = 0  # what it shows changed while it rendered: no shared cache may keep it
-        return conditional(request, response, page, timeout)
+                shared_timeout = 0  # what it shows changed while it rendered: no shared cache may keep it
+        return conditional(request, response, page, shared_timeout)
 
+    wrapper.page_parameters = parameters
     return wrapper

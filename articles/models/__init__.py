@@ -9,6 +9,7 @@ from .articles import (
     Authorship,
     Related,
     TaggedArticle,
+    with_published_articles,
 )
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
@@ -48,4 +49,5 @@ __all__ = [
     "new_preview_token",
     "preview_expiry",
     "srcset",
+    "with_published_articles",
 ]

@@ -3,7 +3,9 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, connections, models
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -12,9 +14,9 @@ from taggit.models import TaggedItemBase
 
 from ..fields import SanitizedHTMLField
 from ..urlmemo import reverse_memo
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 from .images import Rendition
-from .taxonomy import Author, Section, Tag
+from .taxonomy import Author, Section, Tag, TagsByKeyManager
 
 RELATED_ARTICLES_COUNT = 4
 # The tag-filled related articles come from the articles written around this one
@@ -55,10 +57,13 @@ class ArticleQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
 class Article(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+    Status = ArticleStatus
 
     headline = models.CharField(max_length=255)
     slug = models.SlugField(
@@ -86,9 +91,15 @@ class Article(models.Model):
             "publishing keeps that time. Otherwise publishing sets it to the moment of publication."
         ),
     )
+    first_published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When it first went live (or is scheduled to): from then on its preview links are dead for good.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    tags = TaggableManager(through="TaggedArticle", blank=True)
+    tags = TaggableManager(through="TaggedArticle", blank=True, manager=TagsByKeyManager)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -130,14 +141,23 @@ class Article(models.Model):
             models.Index(fields=["section", "status", "published_at", "id"], name="article_section_published_idx"),
         ]
         permissions = [("publish_article", "Can publish, unpublish and schedule articles")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ArticleStatus.values),
+                name="article_status_valid",
+                violation_error_message="The status is draft or published.",
+            ),
+            *max_length_checks("article", headline=255, slug=200, credit=255, status=10),
+        ]
 
     def __str__(self):
         return self.headline
 
     def save(self, *args, **kwargs):
         self.updated_at = timezone.now()
+        self.note_first_publication()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at", "version"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at", "version", "first_published_at"}
         previous_address = None
         if not self._state.adding:
             # Incremented in the UPDATE itself, so two saves never hand out the
@@ -204,6 +224,18 @@ class Article(models.Model):
         if self.lead_image_id is not None and not self.lead_image.alt_text.strip():
             missing.append("alt text for the lead image (in the photo library)")
         return missing
+
+    def note_first_publication(self):
+        """
+        Keep first_published_at: until that time has passed it follows the
+        schedule (a scheduled article taken back was never live); after, it stays.
+        """
+        if self.first_published_at is None or self.first_published_at > timezone.now():
+            self.first_published_at = self.published_at if self.status == self.Status.PUBLISHED else None
+
+    @property
+    def has_been_live(self):
+        return self.first_published_at is not None and self.first_published_at <= timezone.now()
 
     @property
     def byline(self):
@@ -418,6 +450,32 @@ class ArticleLinks(NamedTuple):
     previous: Article | None
     next: Article | None
     related: list
+
+
+@receiver(pre_save, sender=Article)
+def _note_first_publication_on_fixture_load(sender, instance, raw, **kwargs):
+    """loaddata saves raw, without calling save(): a published article from a fixture has been published too."""
+    if raw:
+        instance.note_first_publication()
+
+
+def with_published_articles(scopes):
+    """
+    `scopes` (a queryset of sections, tags or authors) narrowed to those with a
+    published article: a draft's section, tag or author stays unseen. An EXISTS
+    in the same query, from the scope's own rows to their articles, so it stops
+    at the first published one.
+    """
+    published = Article.objects.published()
+    if scopes.model is Section:
+        return scopes.filter(Exists(published.filter(section=OuterRef("pk"))))
+    if scopes.model is Tag:
+        links = TaggedArticle.objects.filter(tag=OuterRef("pk"))
+        return scopes.filter(Exists(links.filter(Exists(published.filter(pk=OuterRef("content_object_id"))))))
+    if scopes.model is Author:
+        links = Authorship.objects.filter(author=OuterRef("pk"))
+        return scopes.filter(Exists(links.filter(Exists(published.filter(pk=OuterRef("article_id"))))))
+    raise TypeError(f"{scopes.model.__name__} has no articles.")
 
 
 class Authorship(models.Model):

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .articles import Article
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 
 
 class CorrectionQuerySet(models.QuerySet):
@@ -65,6 +65,7 @@ class Correction(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=["correction", "clarification", "update"]), name="correction_kind_valid"
             ),
+            *max_length_checks("correction", kind=13),
         ]
 
     def __str__(self):

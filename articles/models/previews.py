@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .articles import Article
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 
 
 def new_preview_token():
@@ -21,8 +21,9 @@ def preview_expiry():
 
 class PreviewLinkQuerySet(models.QuerySet):
     def active(self):
-        """Links that still open their article: not revoked and not expired."""
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        """Links that still open their article: not revoked, not expired, and the article never live."""
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now).exclude(article__first_published_at__lte=now)
 
 
 class PreviewLinkManager(NaturalKeyManager.from_queryset(PreviewLinkQuerySet)):
@@ -62,6 +63,7 @@ class PreviewLink(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "preview link"
+        constraints = max_length_checks("previewlink", token=64)
 
     def __str__(self):
         return f"Preview of “{self.article}”"
@@ -94,7 +96,7 @@ class PreviewLink(models.Model):
     @property
     def is_active(self):
         """Mirrors PreviewLinkQuerySet.active() for one link."""
-        return not self.is_revoked and not self.is_expired
+        return not self.is_revoked and not self.is_expired and not self.article.has_been_live
 
     def revoke(self):
         if self.revoked_at is None:

@@ -160,15 +160,12 @@ class SearchPaginator(Paginator):
 
 def published_tags():
     """The tag filter's choices: tags on at least one published article (a draft's tag stays unseen)."""
-    from ..models import Article, Tag, TaggedArticle
+    from ..models import Tag, with_published_articles
 
     # From each tag's own taggings to their articles, so that the check stops at
     # the tag's first published article; the join the ORM writes for
     # `tags=OuterRef("pk")` let SQLite walk the newest articles looking for each tag.
-    published = Article.objects.published().filter(pk=OuterRef("content_object_id"))
-    return Tag.objects.filter(Exists(TaggedArticle.objects.filter(Exists(published), tag=OuterRef("pk")))).order_by(
-        "name"
-    )
+    return with_published_articles(Tag.objects.all()).order_by("name")
 
 
 def tag_options(tags, selected):

@@ -745,9 +745,9 @@ def test_tag_names_are_unique_ignoring_case_in_the_admin(admin_client, slug):
 
     assert response.status_code == 200
     form = response.context["adminform"].form
-    # The case-insensitive constraint is checked by the form (Model.validate_constraints),
-    # so the editor gets the form back instead of an IntegrityError.
-    assert "A tag with this name already exists" in " ".join(form.non_field_errors())
+    # Tag.key's uniqueness is checked by the model's clean(), so the editor gets
+    # the form back instead of an IntegrityError.
+    assert "The tag “Mali” already exists" in " ".join(form.errors["name"])
     assert ("slug" in form.errors) == (slug == "mali")
     assertContains(response, "errornote")
     assert Tag.objects.count() == 1

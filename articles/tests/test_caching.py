@@ -147,7 +147,7 @@ def test_logged_in_readers_and_editors_are_never_cached(client, story):
 def test_health_and_errors_are_not_cached(client, story):
     assert "no-store" in client.get("/healthz")["Cache-Control"]
     assert client.get("/section/nowhere/").status_code == 404
-    make_section("Nowhere", slug="nowhere")
+    make_article(section=make_section("Nowhere", slug="nowhere"))
     assert client.get("/section/nowhere/").status_code == 200
 
 
@@ -260,7 +260,11 @@ def test_the_section_menu_refreshes_at_once(client, story):
     page = warm(client, [reverse("articles:home"), section_url])
     assert b'aria-current="page">Science<' in page[section_url]
     assert b'aria-current="page"' not in page[reverse("articles:home")]
-    make_section("Weather")
+    weather = make_section("Weather")
+    assert b">Weather</a>" not in client.get(reverse("articles:home")).content  # nothing published in it yet
+    make_article(days=1, section=weather)
+    assert b">Weather</a>" not in client.get(reverse("articles:home")).content  # scheduled is not published
+    make_article(section=weather)
     assert b">Weather</a>" in client.get(reverse("articles:home")).content
     assert b">Weather</a>" in client.get(section_url).content
 
@@ -274,7 +278,9 @@ def test_a_section_tag_or_author_page_follows_its_scope(client, story):
     assert b"Science and space" in client.get(section_url).content
     assert client.get("/section/weather/").status_code == 404
     assert client.get("/section/weather/").status_code == 404  # a cached absence
-    make_section("Weather", slug="weather")
+    weather = make_section("Weather", slug="weather")
+    assert client.get("/section/weather/").status_code == 404  # nothing published in it yet
+    make_article(section=weather)
     assert client.get("/section/weather/").status_code == 200
 
 
@@ -372,13 +378,13 @@ def test_search_results_follow_any_change_to_a_public_article(client, story, dja
 def test_a_page_rendered_while_its_content_changes_is_not_kept(client, story, django_assert_num_queries):
     """The clock is read before rendering: a change committed meanwhile makes the page stale at once."""
     url = story["article"].get_absolute_url()
-    timeout = page_cache.page_timeout
+    storable = page_cache.is_storable
 
-    def change_during_render():
+    def change_during_render(*args):
         page_cache.invalidate({keys.key("article", story["article"].pk)})
-        return timeout()
+        return storable(*args)
 
-    with patch.object(page_cache, "page_timeout", change_during_render):
+    with patch.object(page_cache, "is_storable", change_during_render):
         response = client.get(url)
     assert "s-maxage=0" in response["Cache-Control"]  # no shared cache may keep it either
     assert client.get(url).status_code == 200

@@ -4,6 +4,7 @@ fields a reader needs, lists published articles only, and costs a constant
 number of queries.
 """
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -92,10 +93,15 @@ def test_every_feed_is_valid_and_lists_published_articles_only(client, world, fe
     assert response["Content-Type"].startswith(
         "application/rss+xml" if feed.endswith("rss") else "application/atom+xml"
     )
-    assert [entry.title for entry in parsed.entries] == ["Mali & Russia story", "Older story"]
+    # RSS titles go out HTML-escaped (readers take them as HTML), so feedparser reports HTML for "&amp;".
+    assert [shown_title(entry) for entry in parsed.entries] == ["Mali & Russia story", "Older story"]
     for hidden in ("draft", "scheduled"):
         assert world[hidden].headline.encode() not in response.content
         assert world[hidden].slug.encode() not in response.content
+
+
+def shown_title(entry):
+    return html.unescape(entry.title) if entry.title_detail.type == "text/html" else entry.title
 
 
 @pytest.mark.parametrize("feed", FEEDS)
@@ -269,6 +275,6 @@ def test_pages_link_their_feeds(client, world, path, rss, atom):
 @pytest.mark.parametrize("kind", ["rss", "atom"])
 def test_an_empty_feed_is_dated_the_epoch_not_now(client, kind):
     """Django would date it "now": a page that changes every second can never match its cached copy."""
-    make_section("Empty", slug="empty")
-    _, parsed = parse(client, reverse(f"articles:section-{kind}", kwargs={"slug": "empty"}))
+    make_article(status=DRAFT)  # a section's, tag's or author's feed is a 404 until it has a published article
+    _, parsed = parse(client, reverse(f"articles:latest-{kind}"))
     assert parsed.feed.updated_parsed[:6] == (1970, 1, 1, 0, 0, 0)

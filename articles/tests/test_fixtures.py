@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.serializers.base import DeserializationError
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
 from articles.models import Article, Author, Authorship, Related, Section, Tag
@@ -219,7 +219,33 @@ BAD_FIXTURES = {
     "tag-name-differing-only-in-case": (
         IntegrityError,
         {"model": "articles.tag", "fields": {"name": "MALI", "slug": "mali-shouting"}},
-        "tag_name_unique_ignoring_case",
+        r"articles_tag[._]key",  # Tag.key: the normalized, case-folded name
+    ),
+    "tag-name-differing-only-in-width-and-invisibles": (
+        IntegrityError,
+        {"model": "articles.tag", "fields": {"name": "Ｍali\u200b", "slug": "mali-wide"}},
+        r"articles_tag[._]key",
+    ),
+    "unknown-status": (
+        IntegrityError,
+        {
+            "model": "articles.article",
+            "fields": {"headline": "Live", "slug": "live", "status": "LIVE", "published_at": "2021-11-01T09:00:00Z"},
+        },
+        "article_status_valid",
+    ),
+    "headline-too-long": (
+        DatabaseError,  # SQLite: article_headline_length; PostgreSQL: VARCHAR(255)
+        {
+            "model": "articles.article",
+            "fields": {
+                "headline": "x" * 10_000,
+                "slug": "long",
+                "status": "draft",
+                "published_at": "2021-11-01T09:00:00Z",
+            },
+        },
+        r"article_headline_length|too long",
     ),
 }
 

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from articles.caching.keys import invalidate_everything
 from articles.models import Article, Author, Authorship, Related, Section, Tag, TaggedArticle
+from articles.models.taxonomy import tag_key
 
 TAG_POOL = 300
 # Weight of the k-th tag is 1 / k**TAG_SKEW; with 3-5 tags an article this puts
@@ -183,7 +184,7 @@ class Command(BaseCommand):
             if name not in tag_names:
                 tag_names.append(name)
         rng.shuffle(tag_names)  # popularity rank is random, not alphabetical
-        tags = Tag.objects.bulk_create(Tag(name=name, slug=slugify(name)) for name in tag_names)
+        tags = Tag.objects.bulk_create(Tag(name=name, slug=slugify(name), key=tag_key(name)) for name in tag_names)
         return sections, authors, tags
 
     def pick_tags(self, tags, cum_weights, k):
