@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.db.models import Min, Q
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.utils import timezone
@@ -92,15 +93,28 @@ def is_current(keys, clock):
     return invalidated is not None and all(value <= clock for value in invalidated.values())
 
 
-def page_timeout():
-    """NEWSROOM_CACHE_SECONDS, but never past the next scheduled publication (which changes lists unannounced)."""
-    from ..models import Article
+def next_change_time():
+    """
+    The next time public pages change with no write to announce it: a scheduled
+    publication, a front-page slot's end, a breaking-news banner's start or end.
+    """
+    from ..models import Article, BreakingNews, FrontPageSlot
 
+    now = timezone.now()
+    times = [
+        Article.objects.scheduled().order_by("published_at").values_list("published_at", flat=True).first(),
+        FrontPageSlot.objects.filter(until__gt=now).aggregate(next=Min("until"))["next"],
+        *BreakingNews.objects.aggregate(
+            start=Min("starts_at", filter=Q(starts_at__gt=now)), end=Min("ends_at", filter=Q(ends_at__gt=now))
+        ).values(),
+    ]
+    return min((time for time in times if time is not None), default=None)
+
+
+def page_timeout():
+    """NEWSROOM_CACHE_SECONDS, but never past the next change nobody announces (next_change_time())."""
     seconds = settings.NEWSROOM_CACHE_SECONDS
-    upcoming = Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now()).order_by(
-        "published_at"
-    )
-    upcoming = upcoming.values_list("published_at", flat=True).first()
+    upcoming = next_change_time()
     if upcoming is None:
         return seconds
     return max(0, min(seconds, int((upcoming - timezone.now()).total_seconds())))

@@ -9,9 +9,11 @@ from .articles import (
     Authorship,
     Related,
     TaggedArticle,
+    listing_prefetches,
 )
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
+from .frontpage import SECTION_BLOCK_SIZE, BreakingNews, FrontPageSlot
 from .images import Image, Rendition, image_upload_to, srcset
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .search import ArticleSearchEntry
@@ -21,13 +23,16 @@ __all__ = [
     "RELATED_ARTICLES_COUNT",
     "RELATED_CANDIDATES",
     "RELATED_WINDOW",
+    "SECTION_BLOCK_SIZE",
     "Article",
     "ArticleQuerySet",
     "ArticleSearchEntry",
     "Author",
+    "BreakingNews",
     "Authorship",
     "Correction",
     "CorrectionQuerySet",
+    "FrontPageSlot",
     "Image",
     "NaturalKeyManager",
     "PreviewLink",
@@ -38,6 +43,7 @@ __all__ = [
     "Tag",
     "TaggedArticle",
     "image_upload_to",
+    "listing_prefetches",
     "new_preview_token",
     "preview_expiry",
     "srcset",

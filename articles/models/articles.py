@@ -21,6 +21,14 @@ RELATED_WINDOW = 1000
 RELATED_CANDIDATES = 20
 
 
+def listing_prefetches():
+    """A teaser's byline and lead image renditions; pages mixing several lists prefetch them once."""
+    return (
+        Prefetch("authorships", queryset=Authorship.objects.select_related("author")),
+        Prefetch("lead_image__renditions", queryset=Rendition.objects.order_by("width", "id")),
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """The one visibility rule: published, and its publication time has come."""
@@ -36,10 +44,7 @@ class ArticleQuerySet(models.QuerySet):
         a constant number of queries: the renditions query runs only when some
         article on the page has a lead image.
         """
-        return self.select_related("section", "lead_image").prefetch_related(
-            Prefetch("authorships", queryset=Authorship.objects.select_related("author")),
-            Prefetch("lead_image__renditions", queryset=Rendition.objects.order_by("width", "id")),
-        )
+        return self.select_related("section", "lead_image").prefetch_related(*listing_prefetches())
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")
