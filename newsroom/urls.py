@@ -3,6 +3,8 @@ import re
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 from django.views.generic import TemplateView
@@ -20,6 +22,12 @@ sitemap_cached = cached(keys=[SITEMAPS], instances=False)
 admin.site.site_header = f"{settings.NEWSROOM_NAME} editors"
 admin.site.site_title = f"{settings.NEWSROOM_NAME} admin"
 admin.site.index_title = "Newsroom"
+
+
+@cache_control(public=True, max_age=60 * 60 * 24)
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -44,6 +52,8 @@ urlpatterns = [
         cached(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
         name="robots",
     ),
+    # Browsers and feed readers ask for it whatever the page's <link rel="icon"> says.
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("articles.urls")),
 ]
 

@@ -223,14 +223,15 @@ def cache_public_page(view=None, *, keys=(), instances=True):
     """
     Store a public view's pages for anonymous readers, with the keys they show:
     `keys` for the lists the view is, plus what it loads (unless `instances` is off,
-    for pages listing the whole site, which name their own list key).
+    for pages listing the whole site, which name their own list key). With no
+    cache at all (the embedded default), pages still get an ETag, for 304s.
     """
     if view is None:
         return functools.partial(cache_public_page, keys=keys, instances=instances)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not (enabled() or purge.enabled()) or request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         if is_private_request(request):
             response = view(request, *args, **kwargs)
@@ -261,6 +262,11 @@ def cache_public_page(view=None, *, keys=(), instances=True):
             clock=clock,
             expires=0,
         )
+        if not (enabled() or purge.enabled()):
+            # No cache keeps it, but a reader's browser may revalidate its copy: a 304 saves the transfer.
+            response["ETag"] = page.etag
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+            return get_conditional_response(request, etag=page.etag, response=response)
         timeout = page_timeout()
         if enabled() and clock is not None:
             if timeout > 0 and is_current(page.keys, clock):

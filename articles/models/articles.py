@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import Truncator
 from taggit.managers import TaggableManager
@@ -19,6 +19,8 @@ RELATED_ARTICLES_COUNT = 4
 # (this many ids either side); the best RELATED_CANDIDATES of them by shared tags are ranked.
 RELATED_WINDOW = 1000
 RELATED_CANDIDATES = 20
+# What a related article's teaser shows (get_related_articles()).
+TEASER_FIELDS = ("headline", "slug", "published_at", "standfirst", "lead_image")
 
 
 def listing_prefetches():
@@ -261,10 +263,11 @@ class Article(models.Model):
                 )
             )
             .order_by("position", "id")
-            .only("headline", "slug", "published_at", "standfirst")
+            .select_related("lead_image")
+            .only(*TEASER_FIELDS)
         )
         if len(curated) >= limit:
-            return curated[:limit]
+            return self._with_thumbnails(curated[:limit])
         my_tags = TaggedArticle.objects.filter(content_object=self).values("tag")
         candidates = (
             TaggedArticle.objects.filter(
@@ -283,9 +286,16 @@ class Article(models.Model):
             .filter(tags__in=my_tags)
             .annotate(shared_tags=Count("id"))
             .order_by("-shared_tags", "-published_at", "-id")
-            .only("headline", "slug", "published_at", "standfirst")[: limit - len(curated)]
+            .select_related("lead_image")
+            .only(*TEASER_FIELDS)[: limit - len(curated)]
         )
-        return curated + list(fill)
+        return self._with_thumbnails(curated + list(fill))
+
+    @staticmethod
+    def _with_thumbnails(articles):
+        """Their lead images' renditions: one query more, only when some of them has a lead image."""
+        prefetch_related_objects(articles, listing_prefetches()[1])
+        return articles
 
 
 class Authorship(models.Model):
