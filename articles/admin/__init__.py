@@ -11,6 +11,7 @@ from django.contrib import admin
 from taggit.models import Tag as TaggitTag
 
 from .articles import ArticleAdmin
+from .frontpage import BreakingNewsAdmin, FrontPageSlotAdmin
 from .images import ImageAdmin
 from .previews import PreviewLinkAdmin
 from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
@@ -19,4 +20,13 @@ from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
 if admin.site.is_registered(TaggitTag):
     admin.site.unregister(TaggitTag)
 
-__all__ = ["ArticleAdmin", "AuthorAdmin", "ImageAdmin", "PreviewLinkAdmin", "SectionAdmin", "TagAdmin"]
+__all__ = [
+    "ArticleAdmin",
+    "AuthorAdmin",
+    "BreakingNewsAdmin",
+    "FrontPageSlotAdmin",
+    "ImageAdmin",
+    "PreviewLinkAdmin",
+    "SectionAdmin",
+    "TagAdmin",
+]

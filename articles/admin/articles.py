@@ -1,13 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Case, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import ngettext
 
-from ..models import Article, Authorship, Correction, Related
+from ..models import Article, Authorship, Correction, FrontPageSlot, Related
 from ..roles import PUBLISH_PERMISSION
 from ..services import publish_articles, unpublish_articles
 from .forms import ArticleAdminForm, TagListField
@@ -102,7 +104,7 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section", "lead_image"]
     inlines = [AuthorshipInline, RelatedInline, CorrectionInline]
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "put_on_front_page"]
     save_on_top = True
     form = ArticleAdminForm
     readonly_fields = ["created_at", "updated_at"]
@@ -253,6 +255,49 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
             )
         else:
             self.message_user(request, "None of the selected articles was published.", messages.INFO)
+
+    # The front page -----------------------------------------------------------
+
+    def has_front_page_permission(self, request):
+        return request.user.has_perm("articles.add_frontpageslot")
+
+    @admin.action(description="Put on the front page", permissions=["front_page"])
+    def put_on_front_page(self, request, queryset):
+        """Adds the selected articles at the bottom of the front page's top stories, in the list's order."""
+        with transaction.atomic():
+            already = set(FrontPageSlot.objects.filter(article__in=queryset).values_list("article_id", flat=True))
+            added = [article for article in queryset if article.pk not in already]
+            position = FrontPageSlot.next_position()
+            for offset, article in enumerate(added):
+                FrontPageSlot.objects.create(article=article, position=position + offset)
+        front_page = reverse("admin:articles_frontpageslot_changelist")
+        waiting = sum(not article.is_live for article in added)
+        if added:
+            text = ngettext("%d article put on the front page.", "%d articles put on the front page.", len(added))
+            text %= len(added)
+            if waiting:
+                text += " " + ngettext("%d shows once it is published.", "%d show once they are published.", waiting)
+                text %= waiting
+            message = format_html('{} <a href="{}">Order the front page</a>.', text, front_page)
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                format_html('The selected articles are already on the <a href="{}">front page</a>.', front_page),
+                messages.INFO,
+            )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_front_page_permission(request):
+            slot = FrontPageSlot.objects.filter(article=obj).first()
+            if slot is not None:
+                context["front_page_url"] = reverse("admin:articles_frontpageslot_changelist")
+                context["front_page_label"] = "On the front page"
+            else:
+                add_url = reverse("admin:articles_frontpageslot_add")
+                context["front_page_url"] = f"{add_url}?article={obj.pk}"
+                context["front_page_label"] = "Put on the front page"
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     class Media:
         css = {"all": ["css/admin.css"]}
