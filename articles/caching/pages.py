@@ -233,9 +233,11 @@ def cache_public_page(view=None, *, keys=(), instances=True):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
+        caching = enabled() or purge.enabled()
         if is_private_request(request):
             response = view(request, *args, **kwargs)
-            add_never_cache_headers(response)
+            if caching:
+                add_never_cache_headers(response)
             return response
 
         clock = quietly(read_clock) if enabled() else None  # before rendering: changes from now on make it stale
@@ -244,7 +246,8 @@ def cache_public_page(view=None, *, keys=(), instances=True):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
         if is_private_request(request):  # the view logged someone in, or left a message
-            add_never_cache_headers(response)
+            if caching:
+                add_never_cache_headers(response)
             return response
         if not is_storable(request, response):
             return response
@@ -262,7 +265,7 @@ def cache_public_page(view=None, *, keys=(), instances=True):
             clock=clock,
             expires=0,
         )
-        if not (enabled() or purge.enabled()):
+        if not caching:
             # No cache keeps it, but a reader's browser may revalidate its copy: a 304 saves the transfer.
             response["ETag"] = page.etag
             patch_cache_control(response, public=True, max_age=0, must_revalidate=True)

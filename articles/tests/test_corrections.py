@@ -28,11 +28,11 @@ CORRECTION = Correction.Kind.CORRECTION
 CLARIFICATION = Correction.Kind.CLARIFICATION
 UPDATE = Correction.Kind.UPDATE
 
-# The article page: the reader's 8 queries (see test_views.py), one of them the
+# The article page: the reader's 9 queries (see test_views.py), one of them the
 # corrections prefetch, whatever the number of corrections.
-ARTICLE_PAGE_QUERIES = 8
-# One page of corrections with their articles (no COUNT), the section navigation.
-CORRECTIONS_PAGE_QUERIES = 2
+ARTICLE_PAGE_QUERIES = 9
+# One page of corrections with their articles (no COUNT), the section navigation, the banner.
+CORRECTIONS_PAGE_QUERIES = 3
 
 
 def correct(article, text="An earlier version misspelt a name.", kind=CORRECTION, **fields):

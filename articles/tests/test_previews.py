@@ -28,9 +28,9 @@ from .factories import make_article, make_author, make_section
 pytestmark = pytest.mark.django_db
 
 DRAFT = Article.Status.DRAFT
-# The link, then the reader's article page (8: article, byline, tags, corrections,
-# previous/next, curated and tag-filled related articles, section navigation).
-PREVIEW_LINK_QUERIES = 9
+# The link, then the reader's article page (9: article, byline, tags, corrections,
+# previous/next, curated and tag-filled related articles, section navigation, banner).
+PREVIEW_LINK_QUERIES = 10
 
 
 def make_user(username, *groups, **fields):

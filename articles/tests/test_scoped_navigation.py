@@ -193,8 +193,8 @@ def test_model_scope_argument(world):
 
 
 # Article, byline, tags, corrections, previous and next (one query), curated
-# related, tag-filled related and the section navigation; the scope adds none.
-ARTICLE_PAGE_QUERIES = 8
+# related, tag-filled related, the section navigation and the banner; the scope adds none.
+ARTICLE_PAGE_QUERIES = 9
 
 
 @pytest.mark.parametrize("scope", ["", "?in=tag:mali", "?in=section:africa", "?in=tag:nope"])
