@@ -60,15 +60,14 @@ class FrontPageSlotAdmin(admin.ModelAdmin):
     def on_the_page(self, slot):
         article = slot.article
         if slot.has_ended:
-            return format_html('<span class="badge badge-draft">Ended {}</span>', local_time(slot.until))
-        if article.is_live:
-            return format_html('<span class="badge badge-live">Showing</span>')
-        if article.is_scheduled:
-            return format_html(
-                '<span class="badge badge-scheduled">From {}, when it is published</span>',
-                local_time(article.published_at),
-            )
-        return format_html('<span class="badge badge-draft">Hidden: a draft</span>')
+            label, css = f"Ended {local_time(slot.until)}", "draft"
+        elif article.is_live:
+            label, css = "Showing", "live"
+        elif article.is_scheduled:
+            label, css = f"From {local_time(article.published_at)}, when it is published", "scheduled"
+        else:
+            label, css = "Hidden: a draft", "draft"
+        return format_html('<span class="badge badge-{}">{}</span>', css, label)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "preview_url": reverse("admin:articles_frontpageslot_preview")}

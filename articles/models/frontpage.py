@@ -64,6 +64,9 @@ class FrontPageSlot(models.Model):
 
 
 class BreakingNewsQuerySet(models.QuerySet):
+    def get_by_natural_key(self, text, starts_at):
+        return self.get(text=text, starts_at=starts_at)
+
     def current(self):
         """Banners showing now: started, and not yet at their end time."""
         now = timezone.now()
@@ -98,6 +101,11 @@ class BreakingNews(models.Model):
         verbose_name = "breaking-news banner"
         verbose_name_plural = "breaking-news banners"
         constraints = [
+            models.UniqueConstraint(
+                fields=["text", "starts_at"],
+                name="breakingnews_unique_text_start",
+                violation_error_message="This banner already exists.",
+            ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
                 name="breakingnews_ends_after_start",
@@ -114,6 +122,9 @@ class BreakingNews(models.Model):
 
     def __str__(self):
         return self.text
+
+    def natural_key(self):
+        return (self.text, self.starts_at)
 
     @property
     def is_current(self):
