@@ -92,6 +92,7 @@ class PublicPageGZipMiddleware(GZipMiddleware):
     """
 
     def process_response(self, request, response):
-        if response.streaming or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        # Using the token (get_token()) always (re)sets the CSRF cookie.
+        if response.streaming or settings.CSRF_COOKIE_NAME in response.cookies:
             return response
         return super().process_response(request, response)
