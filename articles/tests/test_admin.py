@@ -524,7 +524,7 @@ def test_unpublish_returns_articles_to_draft(admin_client):
 def test_actions_offered_to_a_superuser(admin_client):
     make_article()
     response = admin_client.get(ARTICLES)
-    assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish"]
+    assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish", "put_on_front_page"]
 
 
 def test_staff_without_publish_permission_does_not_get_the_actions(staff_without_publish):
@@ -554,7 +554,7 @@ def test_staff_with_publish_permission_gets_the_actions(staff_without_publish):
     draft = make_article(status=Article.Status.DRAFT)
 
     response = staff_without_publish.get(ARTICLES)
-    assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish"]
+    assert changelist_action_names(response) == ["delete_selected", "publish_now", "unpublish", "put_on_front_page"]
 
     response = post_action(staff_without_publish, ARTICLES, "publish_now", [draft])
     assert message_texts(response) == ["1 article is now live."]
