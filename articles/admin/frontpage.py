@@ -27,13 +27,13 @@ def local_time(value):
 class FrontPageSlotAdmin(admin.ModelAdmin):
     """
     The front page: its list is the curated stories in order (drag the rows,
-    or move one with the keyboard, then Save), each with an optional end time;
-    below it, the page as readers see it now.
+    or move one with the keyboard, then Save), each with an optional end time
+    (on its own form); below it, the page as readers see it now.
     """
 
     list_display = ["handle", "article", "on_the_page", "position", "until"]
     list_display_links = ["article"]
-    list_editable = ["position", "until"]
+    list_editable = ["position"]  # the end time is set on each story's own form
     list_select_related = ["article", "article__section"]
     list_per_page = 100
     ordering = ["position", "id"]
@@ -64,13 +64,17 @@ class FrontPageSlotAdmin(admin.ModelAdmin):
         elif article.is_live:
             label, css = "Showing", "live"
         elif article.is_scheduled:
-            label, css = f"From {local_time(article.published_at)}, when it is published", "scheduled"
+            label, css = f"Scheduled: shows from {local_time(article.published_at)}", "scheduled"
         else:
             label, css = "Hidden: a draft", "draft"
         return format_html('<span class="badge badge-{}">{}</span>', css, label)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "preview_url": reverse("admin:articles_frontpageslot_preview")}
+        extra_context = {
+            "title": "The front page",
+            "preview_url": reverse("admin:articles_frontpageslot_preview"),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context)
 
     @method_decorator(xframe_options_sameorigin)

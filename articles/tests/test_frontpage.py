@@ -412,6 +412,7 @@ def test_a_reporter_cannot_curate(client, desk):
 def test_the_front_page_admin_orders_the_stories_and_shows_the_preview(admin_client, desk):
     curate(desk["vote"], desk["draft"], desk["floods"])
     curate(desk["summit"], until=timezone.now() - timedelta(minutes=1))
+    curate(desk["scheduled"])
 
     response = admin_client.get(FRONT_PAGE_ADMIN)
 
@@ -420,8 +421,10 @@ def test_the_front_page_admin_orders_the_stories_and_shows_the_preview(admin_cli
         desk["draft"],
         desk["floods"],
         desk["summit"],
+        desk["scheduled"],
     ]
     assertContains(response, "Showing")
+    assertContains(response, "Scheduled: shows from")
     assertContains(response, "Hidden: a draft")
     assertContains(response, "Ended")
     assertContains(response, '<iframe src="/admin/articles/frontpageslot/preview/"')
@@ -430,6 +433,7 @@ def test_the_front_page_admin_orders_the_stories_and_shows_the_preview(admin_cli
     # Saving a new order (what dragging does) through the list's own form.
     slots = list(response.context["cl"].result_list)
     order = {desk["floods"].pk: 0, desk["vote"].pk: 1, desk["draft"].pk: 2, desk["summit"].pk: 3}
+    order[desk["scheduled"].pk] = 4
     data = {
         "form-TOTAL_FORMS": len(slots),
         "form-INITIAL_FORMS": len(slots),
@@ -437,7 +441,6 @@ def test_the_front_page_admin_orders_the_stories_and_shows_the_preview(admin_cli
     }
     for index, slot in enumerate(slots):
         data |= {f"form-{index}-id": slot.pk, f"form-{index}-position": order[slot.article_id]}
-        data |= {f"form-{index}-until_0": "", f"form-{index}-until_1": ""}
     assert admin_client.post(FRONT_PAGE_ADMIN, data).status_code == 302
     assert FrontPageSlot.objects.order_by("position").first().article == desk["floods"]
 
