@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
-from .models import Section, with_published_articles
+from .models import BreakingNews, Section, with_published_articles
 
 
 def site(request):
-    """The site's name and its sections, for the header of every page."""
+    """The site's name, its sections and the breaking-news banner, for the header of every page."""
     return {
         "site_name": settings.NEWSROOM_NAME,
         "site_description": settings.NEWSROOM_DESCRIPTION,
@@ -12,4 +13,5 @@ def site(request):
         # Lazy: evaluated only when a template renders the menu. A section without
         # a published article stays out of it (caching.keys adds MENU when that changes).
         "nav_sections": with_published_articles(Section.objects.all()),
+        "breaking_news": SimpleLazyObject(lambda: BreakingNews.objects.current().first()),
     }

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.core.paginator import InvalidPage
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +20,20 @@ from django.views.generic import (
 )
 
 from . import search
-from .caching.keys import list_key, related_lists, shows
-from .models import Article, ArticleRedirect, Author, Correction, PreviewLink, Section, Tag, with_published_articles
+from .caching.keys import FRONT_PAGE, list_key, related_lists, shows
+from .models import (
+    SECTION_BLOCK_SIZE,
+    Article,
+    ArticleRedirect,
+    Author,
+    Correction,
+    FrontPageSlot,
+    PreviewLink,
+    Section,
+    Tag,
+    listing_prefetches,
+    with_published_articles,
+)
 from .pagination import NewerOlderPaginator
 
 
@@ -54,10 +67,61 @@ def feed_links(name, **kwargs):
 
 
 class HomeView(PublishedArticlesMixin, ListView):
+    """
+    The front page. Editors curate its lead and top stories (FrontPageSlot):
+    then page 1 shows the lead, the top stories and a block per section with
+    its latest stories, and the list of the rest, newest first, leaves the
+    curated stories out on every page. With nothing curated it is the plain
+    newest-first list. Queries: sections, curated stories, section blocks (page
+    1, curated), the page of the list, then bylines and thumbnails for all of them.
+    """
+
     template_name = "articles/home.html"
 
+    def get(self, request, *args, **kwargs):
+        shows(FRONT_PAGE)
+        self.sections = list(Section.objects.all())  # also the header's menu
+        self.curated = list(
+            Article.objects.published()
+            .filter(front_page_slot__in=FrontPageSlot.objects.current())
+            .select_related("section", "lead_image")
+            .defer("body")
+            .order_by("front_page_slot__position", "front_page_slot__id")
+        )
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        articles = Article.objects.published().select_related("section", "lead_image").newest_first().defer("body")
+        return articles.exclude(pk__in=[article.pk for article in self.curated])
+
+    def get_section_blocks(self):
+        """Each section's latest stories not curated above, in one query (an index-served subquery per section)."""
+        if not self.sections:
+            return []
+        curated_ids = [article.pk for article in self.curated]
+        latest_of_each = Q()
+        for section in self.sections:
+            latest = Article.objects.published().filter(section=section).exclude(pk__in=curated_ids)
+            latest_of_each |= Q(pk__in=latest.newest_first().values("pk")[:SECTION_BLOCK_SIZE])
+        articles = Article.objects.filter(latest_of_each).select_related("section", "lead_image").defer("body")
+        by_section = {}
+        for article in articles.newest_first():
+            by_section.setdefault(article.section_id, []).append(article)
+        return [(section, by_section[section.pk]) for section in self.sections if section.pk in by_section]
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(feeds=feed_links("latest"), **kwargs)
+        context = super().get_context_data(**kwargs)
+        front_page = self.curated and context["page_obj"].number == 1
+        blocks = self.get_section_blocks() if front_page else []
+        shown = [*self.curated, *(article for _, articles in blocks for article in articles), *context["object_list"]]
+        prefetch_related_objects(shown, *listing_prefetches())
+        return context | {
+            "feeds": feed_links("latest"),
+            "nav_sections": self.sections,
+            "lead": self.curated[0] if front_page else None,
+            "top_stories": self.curated[1:] if front_page else [],
+            "section_blocks": blocks,
+        }
 
 
 class ScopedArticleListView(PublishedArticlesMixin, ListView):

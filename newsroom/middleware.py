@@ -21,6 +21,7 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.log import log_response
@@ -79,3 +80,19 @@ class DatabaseUnavailableMiddleware:
             level="warning",
         )
         return response
+
+
+class PublicPageGZipMiddleware(GZipMiddleware):
+    """
+    Django's gzip for pages without secrets in them. A page that carries a CSRF
+    token (the admin's forms, the login page) is left uncompressed, so BREACH
+    has nothing to guess, on top of Django's own defences (masked tokens,
+    random gzip padding); public pages have no token. Streamed responses
+    (photos served in the demo) are already compressed formats.
+    """
+
+    def process_response(self, request, response):
+        # Using the token (get_token()) always (re)sets the CSRF cookie.
+        if response.streaming or settings.CSRF_COOKIE_NAME in response.cookies:
+            return response
+        return super().process_response(request, response)

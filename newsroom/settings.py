@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages, page-cache hits included; static files come compressed from WhiteNoise above.
+    "newsroom.middleware.PublicPageGZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Anonymous readers' cached pages, answered before the middleware below (articles/caching/pages.py).

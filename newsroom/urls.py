@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 from django.views.generic import TemplateView
@@ -48,6 +50,12 @@ password_reset_urls = [
     ),
 ]
 
+
+@cache_control(public=True, max_age=60 * 60 * 24)
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
+
 urlpatterns = [
     *password_reset_urls,
     path("admin/", admin.site.urls),
@@ -72,6 +80,8 @@ urlpatterns = [
         cached(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
         name="robots",
     ),
+    # Browsers and feed readers ask for it whatever the page's <link rel="icon"> says.
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("articles.urls")),
 ]
 

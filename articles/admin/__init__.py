@@ -11,6 +11,7 @@ from django.contrib import admin
 from taggit.models import Tag as TaggitTag
 
 from .articles import ArticleAdmin, ArticleRedirectAdmin
+from .frontpage import BreakingNewsAdmin, FrontPageSlotAdmin
 from .images import ImageAdmin
 from .previews import PreviewLinkAdmin
 from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
@@ -23,6 +24,8 @@ __all__ = [
     "ArticleAdmin",
     "ArticleRedirectAdmin",
     "AuthorAdmin",
+    "BreakingNewsAdmin",
+    "FrontPageSlotAdmin",
     "ImageAdmin",
     "PreviewLinkAdmin",
     "SectionAdmin",

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Case, Value, When
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import ngettext
 
-from ..models import Article, ArticleRedirect, Authorship, Correction, Related
+from ..models import Article, ArticleRedirect, Authorship, Correction, FrontPageSlot, Related
 from ..roles import PUBLISH_PERMISSION
 from ..services import NotReady, listed, publish_articles, unpublish_articles
 from .editing import EditingSessionsMixin
@@ -186,7 +186,7 @@ class ArticleAdmin(
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section", "lead_image"]
     inlines = [AuthorshipInline, RelatedInline, CorrectionInline]
-    actions = ["publish_now", "unpublish", "add_tag", "remove_tag"]
+    actions = ["publish_now", "unpublish", "add_tag", "remove_tag", "put_on_front_page"]
     save_on_top = True
     form = ArticleAdminForm
     readonly_fields = ["state", "created_at", "updated_at"]
@@ -353,6 +353,15 @@ class ArticleAdmin(
             publication_problems=problems,
             publish_label="Schedule" if chosen and chosen > timezone.now() else "Publish",
         )
+        if obj is not None and self.has_front_page_permission(request):
+            slot = FrontPageSlot.objects.filter(article=obj).first()
+            if slot is not None:
+                context["front_page_url"] = reverse("admin:articles_frontpageslot_changelist")
+                context["front_page_label"] = "On the front page"
+            else:
+                add_url = reverse("admin:articles_frontpageslot_add")
+                context["front_page_url"] = f"{add_url}?article={obj.pk}"
+                context["front_page_label"] = "Put on the front page"
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -477,6 +486,37 @@ class ArticleAdmin(
         else:
             self.message_user(request, "None of the selected articles was published.", messages.INFO)
         return None
+
+    # The front page -----------------------------------------------------------
+
+    def has_front_page_permission(self, request):
+        return request.user.has_perm("articles.add_frontpageslot")
+
+    @admin.action(description="Put on the front page", permissions=["front_page"])
+    def put_on_front_page(self, request, queryset):
+        """Adds the selected articles at the bottom of the front page's top stories, in the list's order."""
+        with transaction.atomic():
+            already = set(FrontPageSlot.objects.filter(article__in=queryset).values_list("article_id", flat=True))
+            added = [article for article in queryset if article.pk not in already]
+            position = FrontPageSlot.next_position()
+            for offset, article in enumerate(added):
+                FrontPageSlot.objects.create(article=article, position=position + offset)
+        front_page = reverse("admin:articles_frontpageslot_changelist")
+        waiting = sum(not article.is_live for article in added)
+        if added:
+            text = ngettext("%d article put on the front page.", "%d articles put on the front page.", len(added))
+            text %= len(added)
+            if waiting:
+                text += " " + ngettext("%d shows once it is published.", "%d show once they are published.", waiting)
+                text %= waiting
+            message = format_html('{} <a href="{}">Order the front page</a>.', text, front_page)
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                format_html('The selected articles are already on the <a href="{}">front page</a>.', front_page),
+                messages.INFO,
+            )
 
     class Media:
         css = {"all": ["css/admin.css"]}

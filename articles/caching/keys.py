@@ -22,7 +22,9 @@ from ..models import (
     Article,
     Author,
     Authorship,
+    BreakingNews,
     Correction,
+    FrontPageSlot,
     Image,
     Related,
     Rendition,
@@ -35,6 +37,7 @@ from ..signals import content_changed
 ALL = "all"  # every page
 MENU = "menu"  # the section menu, on every page
 HOME = "home"  # the latest articles: home pages and the site's feeds
+FRONT_PAGE = "front-page"  # the editors' choice of lead and top stories, on the home page
 ARCHIVE = "archive"
 CORRECTIONS = "corrections"
 SITEMAPS = "sitemaps"
@@ -264,6 +267,8 @@ _row_keys = {
     Author: lambda author: {key("author", author.pk), list_key(author)},
     Image: lambda image: {key("image", image.pk)},
     Rendition: lambda rendition: {key("image", rendition.image_id)},
+    FrontPageSlot: lambda slot: {FRONT_PAGE},
+    BreakingNews: lambda banner: {ALL},  # on every page
 }
 
 

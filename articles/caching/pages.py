@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.db.models import Min, Q
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
@@ -94,11 +96,29 @@ def is_current(keys, clock):
     return invalidated is not None and all(value <= clock for value in invalidated.values())
 
 
+def next_change_time():
+    """
+    The next time public pages change with no write to announce it: a scheduled
+    publication, a front-page slot's end, a breaking-news banner's start or end.
+    """
+    from ..models import Article, BreakingNews, FrontPageSlot
+
+    now = timezone.now()
+    times = [
+        Article.objects.scheduled().order_by("published_at").values_list("published_at", flat=True).first(),
+        FrontPageSlot.objects.filter(until__gt=now).aggregate(next=Min("until"))["next"],
+        *BreakingNews.objects.aggregate(
+            start=Min("starts_at", filter=Q(starts_at__gt=now)), end=Min("ends_at", filter=Q(ends_at__gt=now))
+        ).values(),
+    ]
+    return min((time for time in times if time is not None), default=None)
+
+
 def page_expiry():
     """
     When a page rendered from now on expires: (here, in shared caches), as Unix
-    times. NEWSROOM_CACHE_SECONDS from now, but never past the next scheduled
-    publication, which changes lists unannounced. Read before rendering, so a
+    times. NEWSROOM_CACHE_SECONDS from now, but never past the next change
+    nobody announces (next_change_time()). Read before rendering, so a
     publication that comes while the page renders is never outlived.
 
     Shared caches see s-maxage, so for them the expiry is the start of the
@@ -106,15 +126,13 @@ def page_expiry():
     anyone the second an embargoed story goes out, and a repeated request
     cannot narrow it down (every response in a slot gives the same expiry).
     """
-    from ..models import Article
-
     now = int(time.time())
     expires = now + settings.NEWSROOM_CACHE_SECONDS
-    upcoming = Article.objects.scheduled().order_by("published_at").values_list("published_at", flat=True).first()
+    upcoming = next_change_time()
     if upcoming is None or upcoming.timestamp() >= expires:
         return expires, expires
-    publication = int(upcoming.timestamp())
-    return publication, publication - publication % SHARED_EXPIRY_GRID
+    change = int(upcoming.timestamp())
+    return change, change - change % SHARED_EXPIRY_GRID
 
 
 @dataclass
@@ -241,7 +259,8 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
     `keys` for the lists the view is, plus what it loads (unless `instances` is off,
     for pages listing the whole site, which name their own list key). Pages are
     stored by URL with only the query parameters the view reads: `parameters`
-    and a class-based view's `query_parameters`.
+    and a class-based view's `query_parameters`. With no cache at all (the
+    embedded default), pages still get an ETag, for 304s.
     """
     if view is None:
         return functools.partial(cache_public_page, keys=keys, instances=instances, parameters=parameters)
@@ -249,21 +268,25 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not (enabled() or purge.enabled()) or request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
+        caching = enabled() or purge.enabled()
         if is_private_request(request):
             response = view(request, *args, **kwargs)
-            add_never_cache_headers(response)
+            if caching:
+                add_never_cache_headers(response)
             return response
 
         clock = quietly(read_clock) if enabled() else None  # before rendering: changes from now on make it stale
-        expires, shared_expires = page_expiry()  # before rendering too: publications from now on are not on it
+        # Before rendering too: publications from now on are not on it.
+        expires, shared_expires = page_expiry() if caching else (0, 0)
         with page_keys.collecting(*keys, instances=instances) as shown:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
         if is_private_request(request):  # the view logged someone in, or left a message
-            add_never_cache_headers(response)
+            if caching:
+                add_never_cache_headers(response)
             return response
         if not is_storable(request, response):
             return response
@@ -281,6 +304,11 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
             clock=clock,
             expires=0,
         )
+        if not caching:
+            # No cache keeps it, but a reader's browser may revalidate its copy: a 304 saves the transfer.
+            response["ETag"] = page.etag
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+            return get_conditional_response(request, etag=page.etag, response=response)
         now = int(time.time())
         timeout, shared_timeout = max(0, expires - now), max(0, shared_expires - now)
         if enabled() and clock is not None:

@@ -58,7 +58,7 @@ def check_and_fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0006_performance"),
+        ("articles", "0008_edit_sessions"),
     ]
 
     operations = [

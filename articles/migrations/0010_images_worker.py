@@ -13,7 +13,7 @@ def mark_existing_images_ready(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0006_performance'),
+        ('articles', '0009_hardening'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

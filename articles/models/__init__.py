@@ -9,11 +9,13 @@ from .articles import (
     Authorship,
     Related,
     TaggedArticle,
+    listing_prefetches,
     with_published_articles,
 )
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
 from .editing import EDITING_EXPIRY, EDITING_PING, EditingSession
+from .frontpage import SECTION_BLOCK_SIZE, BreakingNews, FrontPageSlot
 from .images import Image, Rendition, image_upload_to, srcset
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .redirects import ArticleRedirect, ArticleRedirectQuerySet
@@ -24,18 +26,21 @@ __all__ = [
     "RELATED_ARTICLES_COUNT",
     "RELATED_CANDIDATES",
     "RELATED_WINDOW",
+    "SECTION_BLOCK_SIZE",
     "Article",
     "ArticleQuerySet",
     "ArticleRedirect",
     "ArticleRedirectQuerySet",
     "ArticleSearchEntry",
     "Author",
+    "BreakingNews",
     "Authorship",
     "Correction",
     "EDITING_EXPIRY",
     "EDITING_PING",
     "EditingSession",
     "CorrectionQuerySet",
+    "FrontPageSlot",
     "Image",
     "NaturalKeyManager",
     "PreviewLink",
@@ -46,6 +51,7 @@ __all__ = [
     "Tag",
     "TaggedArticle",
     "image_upload_to",
+    "listing_prefetches",
     "new_preview_token",
     "preview_expiry",
     "srcset",

@@ -23,6 +23,18 @@ RELATED_ARTICLES_COUNT = 4
 # (this many ids either side); the best RELATED_CANDIDATES of them by shared tags are ranked.
 RELATED_WINDOW = 1000
 RELATED_CANDIDATES = 20
+# What a related article's teaser shows (get_related_articles()).
+TEASER_FIELDS = ("headline", "slug", "published_at", "standfirst", "lead_image")
+
+
+def listing_prefetches():
+    """A teaser's byline and lead image renditions; pages mixing several lists prefetch them once."""
+    # to_attr: a plain list on each article; without it, prefetch_related() builds a
+    # filtered queryset per article, which cost more than the page's own query.
+    return (
+        Prefetch("authorships", queryset=Authorship.objects.select_related("author"), to_attr="byline_order"),
+        lead_image_renditions(),
+    )
 
 
 def lead_image_renditions():
@@ -45,10 +57,7 @@ class ArticleQuerySet(models.QuerySet):
         a constant number of queries: the renditions query runs only when some
         article on the page has a lead image.
         """
-        # to_attr: a plain list on each article; without it, prefetch_related() builds a
-        # filtered queryset per article, which cost more than the page's own query.
-        bylines = Prefetch("authorships", queryset=Authorship.objects.select_related("author"), to_attr="byline_order")
-        return self.select_related("section", "lead_image").prefetch_related(bylines, lead_image_renditions())
+        return self.select_related("section", "lead_image").prefetch_related(*listing_prefetches())
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")
@@ -364,7 +373,7 @@ class Article(models.Model):
         """
         live, live_params = _published_condition()
         at = Article._meta.get_field("published_at").get_db_prep_value(self.published_at, connection)
-        columns = "{t}.id, {t}.headline, {t}.slug, {t}.standfirst, {t}.published_at"
+        columns = "{t}.id, {t}.headline, {t}.slug, {t}.standfirst, {t}.published_at, {t}.lead_image_id"
         # A tag scope is a join, as the ORM writes filter(tags=tag): PostgreSQL then walks the
         # (status, published_at, id) index and checks each article in the tagged-article index
         # (an IN (subquery) made it scan the whole table).
@@ -416,7 +425,8 @@ class Article(models.Model):
                 found[article.link].append(article)
         found["curated"].sort(key=lambda article: (article.rank, article.pk))
         found["tagged"].sort(key=lambda article: (-article.rank, -article.published_at.timestamp(), -article.pk))
-        return ArticleLinks(found["previous"], found["next"], (found["curated"] + found["tagged"])[:related])
+        related_articles = (found["curated"] + found["tagged"])[:related]
+        return ArticleLinks(found["previous"], found["next"], self._with_thumbnails(related_articles))
 
     def get_previous_and_next_published(self, scope=None):
         """(previous, next) published articles by (published_at, id), within `scope` (a Section or Tag) when given."""
@@ -432,6 +442,12 @@ class Article(models.Model):
     def get_related_articles(self, limit=RELATED_ARTICLES_COUNT):
         """Curated, then tag-filled related articles, as get_links() finds them."""
         return self.get_links(related=limit).related
+
+    @staticmethod
+    def _with_thumbnails(articles):
+        """Their lead images and renditions: two queries more, only when some of them has a lead image."""
+        prefetch_related_objects(articles, "lead_image", lead_image_renditions())
+        return articles
 
 
 def _published_condition():

@@ -543,6 +543,7 @@ def test_actions_offered_to_a_superuser(admin_client):
         "unpublish",
         "add_tag",
         "remove_tag",
+        "put_on_front_page",
     ]
 
 
@@ -580,6 +581,7 @@ def test_staff_with_publish_permission_gets_the_actions(staff_without_publish):
         "unpublish",
         "add_tag",
         "remove_tag",
+        "put_on_front_page",
     ]
 
     response = post_action(staff_without_publish, ARTICLES, "publish_now", [draft])

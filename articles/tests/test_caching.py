@@ -152,14 +152,20 @@ def test_health_and_errors_are_not_cached(client, story):
 
 
 def test_page_cache_off(client, story, settings):
+    """Nothing is stored (every request renders), but pages still carry an ETag a browser can revalidate."""
     settings.NEWSROOM_CACHE_PAGES = False
     url = story["article"].get_absolute_url()
     client.get(url)
     response = client.get(url)
-    assert "ETag" not in response
+    assert "s-maxage" not in response["Cache-Control"] and "no-cache" not in response["Cache-Control"]
+    assert "xkey" not in response
     with CaptureQueriesContext(connection) as captured:
-        client.get(url)
+        again = client.get(url, headers={"if-none-match": response["ETag"]})
     assert len(captured) > 0
+    assert again.status_code == 304  # the same page, whatever its CSP nonce
+    story["article"].headline = "Comet renamed"
+    story["article"].save()
+    assert client.get(url, headers={"if-none-match": response["ETag"]}).status_code == 200
 
 
 def edit_headline(story):

@@ -14,7 +14,7 @@ from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
-from articles.models import Article, Author, Authorship, Related, Section, Tag
+from articles.models import Article, Author, Authorship, BreakingNews, Related, Section, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -368,6 +368,7 @@ def test_natural_key_dump_round_trips_to_the_same_site(client, tmp_path):
     Tag.objects.all().delete()
     Author.objects.all().delete()
     Section.objects.all().delete()
+    BreakingNews.objects.all().delete()
     assert set(table_counts().values()) == {0}
     call_command("loaddata", str(dump), verbosity=0)
 

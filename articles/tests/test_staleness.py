@@ -5,7 +5,9 @@ A hypothesis state machine makes random sequences of the edits editors make
 (publish, unpublish, schedule and reschedule, move a publication time across a
 neighbour's, retag, change the section or the byline, add or remove a curated
 link, add a correction, change the lead image or its photo, rename and merge
-tags, delete) and moves the clock, on a running site with the page cache on.
+tags, delete, put a story on the front page or move or take it off, post or
+take down a breaking-news banner) and moves the clock (past scheduled times
+and front-page and banner end times), on a running site with the page cache on.
 After every step, every public page of a small corpus is fetched once through
 the cache (which warms it) and compared with a fresh render of the same
 request with the cache off: the same status, redirect, content type and
@@ -53,7 +55,18 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from articles import services, views
 from articles.images import request_renditions
-from articles.models import Article, Author, Authorship, Correction, Image, Related, Section, Tag
+from articles.models import (
+    Article,
+    Author,
+    Authorship,
+    BreakingNews,
+    Correction,
+    FrontPageSlot,
+    Image,
+    Related,
+    Section,
+    Tag,
+)
 from articles.sitemaps import sitemaps
 
 from .factories import make_image
@@ -147,6 +160,21 @@ def edit_photo(image, caption, focal_point):
     image.save()
     if moved:
         request_renditions(image)
+
+
+def put_on_front_page(article, until):
+    """The article list's "Put on the front page", with an end time set in the front page's admin."""
+    FrontPageSlot.objects.create(article=article, position=FrontPageSlot.next_position(), until=until)
+
+
+def move_on_front_page(slot, position):
+    """The front page's admin: a row dragged to another place, or its end time changed."""
+    slot.position = position
+    slot.save()
+
+
+def post_banner(text, ends_at):
+    BreakingNews.objects.create(text=text, url="/", ends_at=ends_at)
 
 
 def rename(obj, name):
@@ -326,7 +354,7 @@ class StalenessMachine(RuleBasedStateMachine):
     def teardown(self):
         try:
             Article.objects.all().delete()
-            for model in (Tag, Section, Author, Image):
+            for model in (Tag, Section, Author, Image, BreakingNews):
                 model.objects.all().delete()
         finally:
             self.clock.stop()
@@ -479,6 +507,39 @@ class StalenessMachine(RuleBasedStateMachine):
         tag = self.pick(Tag.objects.all(), index)
         self.edit(f"delete tag {tag.slug}", delete, tag)
 
+    @rule(index=INDEX, offset=st.one_of(st.none(), st.sampled_from(OFFSETS[3:])))
+    def put_on_front_page(self, index, offset):
+        """Any article (a draft or a scheduled one waits), for good or until a time."""
+        article = self.pick(Article.objects.filter(front_page_slot__isnull=True), index)
+        if article is not None:
+            until = offset and timezone.now() + offset
+            self.edit(f"put {article.slug} on the front page until {until}", put_on_front_page, article, until)
+
+    @precondition(lambda self: FrontPageSlot.objects.exists())
+    @rule(index=INDEX)
+    def take_off_front_page(self, index):
+        slot = self.pick(FrontPageSlot.objects.select_related("article"), index)
+        self.edit(f"take {slot.article.slug} off the front page", delete, slot)
+
+    @precondition(lambda self: FrontPageSlot.objects.exists())
+    @rule(index=INDEX, position=st.integers(min_value=0, max_value=5))
+    def move_on_front_page(self, index, position):
+        slot = self.pick(FrontPageSlot.objects.select_related("article"), index)
+        description = f"move {slot.article.slug} to place {position} on the front page"
+        self.edit(description, move_on_front_page, slot, position)
+
+    @rule(offset=st.one_of(st.none(), st.sampled_from(OFFSETS[3:])))
+    def post_banner(self, offset):
+        text = self.new_name("Breaking")
+        ends_at = offset and timezone.now() + offset
+        self.edit(f"banner {text!r} until {ends_at}", post_banner, text, ends_at)
+
+    @precondition(lambda self: BreakingNews.objects.exists())
+    @rule(index=INDEX)
+    def take_down_banner(self, index):
+        banner = self.pick(BreakingNews.objects.all(), index)
+        self.edit(f"delete banner {banner.text!r}", delete, banner)
+
     # The clock ----------------------------------------------------------------------------------------
 
     @rule(step=st.sampled_from(CLOCK_STEPS))
@@ -493,6 +554,24 @@ class StalenessMachine(RuleBasedStateMachine):
         article = self.pick(Article.objects.filter(status=PUBLISHED, published_at__gt=timezone.now()), index)
         note(f"the clock moves to {article.slug}'s publication{signed(past)}")
         self.traveller.move_to(article.published_at + past)
+
+    @precondition(
+        lambda self: (
+            FrontPageSlot.objects.filter(until__gt=timezone.now()).exists()
+            or BreakingNews.objects.filter(ends_at__gt=timezone.now()).exists()
+        )
+    )
+    @rule(index=INDEX, past=st.sampled_from(NUDGES[1:]))
+    def wait_for_an_end_time(self, index, past):
+        """The clock moves to a front-page slot's or a banner's end time, or just past it."""
+        now = timezone.now()
+        ends = sorted(
+            [*FrontPageSlot.objects.filter(until__gt=now).values_list("until", flat=True)]
+            + [*BreakingNews.objects.filter(ends_at__gt=now).values_list("ends_at", flat=True)]
+        )
+        end = ends[index % len(ends)]
+        note(f"the clock moves to the end time {end}{signed(past)}")
+        self.traveller.move_to(end + past)
 
     # The proof ------------------------------------------------------------------------------------------
 

@@ -5,10 +5,12 @@ staff preview, page metadata, pagination, query budgets and security headers.
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
@@ -18,7 +20,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from articles.models import Article, Tag
 
-from .factories import make_article, make_author, make_section, relate
+from .factories import make_article, make_author, make_image, make_section, relate
 
 pytestmark = pytest.mark.django_db
 
@@ -638,13 +640,17 @@ def test_section_page_is_paginated_too(client, twenty_five):
 # Query budgets (anonymous readers unless said otherwise).
 
 # The article page: the article; its byline, tags and corrections (Article.load_page_data);
-# previous/next and related articles (Article.get_links); the section navigation.
-ARTICLE_PAGE_QUERIES = 4
-# A draft seen by staff: the reader's 4, the session and the user.
-PREVIEW_PAGE_QUERIES = 6
+# previous/next and related articles (Article.get_links); the section navigation; the
+# breaking-news banner (every page that renders base.html, articles/context_processors.py).
+# Related articles with lead images add their images and renditions (2, see below).
+ARTICLE_PAGE_QUERIES = 5
+ARTICLE_PAGE_QUERIES_CURATED_FULL = 5
+# A draft seen by staff: the reader's 5, the session and the user.
+PREVIEW_PAGE_QUERIES = 7
 # Lists never COUNT (articles/pagination.py): one page query fetching a row more than it shows.
-HOME_PAGE_QUERIES = 3
-SCOPED_PAGE_QUERIES = 4
+# The home page also looks up its curated stories (test_frontpage.py pins the curated page).
+HOME_PAGE_QUERIES = 5
+SCOPED_PAGE_QUERIES = 5
 
 
 def build_article_world(*, tags, curated, others, authors):
@@ -666,7 +672,7 @@ def build_article_world(*, tags, curated, others, authors):
     ids=["one-tag-alone", "eight-tags-many-articles", "eight-tags-three-curated"],
 )
 def test_article_page_query_count_is_constant(client, django_assert_num_queries, tags, curated, others, authors):
-    """The same 4 queries whatever the numbers of tags, curated links, related articles and authors."""
+    """The same 5 queries whatever the numbers of tags, curated links, related articles and authors."""
     article = build_article_world(tags=tags, curated=curated, others=others, authors=authors)
 
     with django_assert_num_queries(ARTICLE_PAGE_QUERIES):
@@ -689,7 +695,7 @@ def test_article_page_with_more_curated_links_than_shown(client, django_assert_n
 
 @pytest.mark.parametrize("size", [3, 25])
 def test_preview_query_count(admin_client, django_assert_num_queries, size):
-    """A superuser's preview adds the session and user lookups (2) to the reader's 4."""
+    """A superuser's preview adds the session and user lookups (2) to the reader's 5."""
     build_article_world(tags=size // 3, curated=0, others=size, authors=2)
     draft = make_article(status=DRAFT, tags=["Topic 0", "Topic 1"], authors=[make_author()])
 
@@ -781,3 +787,80 @@ def test_djangos_server_error_view_uses_the_template(django_assert_num_queries):
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
     assert b'class="site-header"' in response.content
+
+
+# Delivery: compression, validators, the favicon (issue 14).
+
+
+def without_nonces(content):
+    return re.sub(rb' nonce="[^"]*"', b"", content)
+
+
+def test_pages_are_compressed_for_readers_who_accept_gzip(client, newsroom):
+    import gzip
+
+    for path in ("/", newsroom["published"].get_absolute_url(), "/feed/rss/", "/sitemap.xml"):
+        plain = client.get(path)
+        response = client.get(path, headers={"accept-encoding": "gzip, br"})
+
+        assert response["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in response["Vary"], path
+        assert len(response.content) < len(plain.content), path
+        # The CSP nonce differs per request; the rest of the page is the same.
+        assert without_nonces(gzip.decompress(response.content)) == without_nonces(plain.content), path
+
+
+def test_pages_with_a_csrf_token_are_not_compressed(admin_client):
+    """BREACH needs a secret in a compressed page: the admin's forms carry one, so they are sent as they are."""
+    response = admin_client.get(reverse("admin:articles_article_add"), headers={"accept-encoding": "gzip"})
+
+    assert b"csrfmiddlewaretoken" in response.content
+    assert "Content-Encoding" not in response
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_pages_carry_an_etag_and_answer_304_in_every_configuration(client, newsroom, settings, cached):
+    """The embedded default (no Redis: no page cache, no HTTP cache to purge) included."""
+    settings.NEWSROOM_CACHE_PAGES = cached
+    for path in ("/", newsroom["published"].get_absolute_url(), "/section/africa/", "/feed/atom/", "/sitemap.xml"):
+        response = client.get(path, headers={"accept-encoding": "gzip"})
+        etag = response["ETag"]
+
+        assert etag.startswith('W/"'), path  # weak once compressed, as HTTP asks
+        assert "must-revalidate" in response["Cache-Control"], path
+        again = client.get(path, headers={"accept-encoding": "gzip", "if-none-match": etag})
+        assert again.status_code == 304, path
+
+
+def test_favicon_ico_answers_with_a_cached_redirect_to_the_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/img/favicon.ico"
+    assert "max-age=86400" in response["Cache-Control"]
+    icon = finders.find("img/favicon.ico")
+    assert Path(icon).read_bytes()[:4] == b"\x00\x00\x01\x00"  # an ICO file, served with the static files
+
+
+def test_the_search_page_has_one_search_form(client, newsroom):
+    search = client.get("/search/?q=mali").content.decode()
+    home = client.get("/").content.decode()
+
+    assert search.count('role="search"') == 1
+    assert home.count('role="search"') == 1
+    assert 'class="search-link"' in home  # phones get a link to the search page instead of the form
+
+
+def test_related_articles_show_thumbnails(client, newsroom, settings, tmp_path, django_assert_num_queries):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    url = newsroom["published"].get_absolute_url()
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # no related article has an image: no renditions
+        client.get(url)
+    newsroom["older"].lead_image = make_image(width=800, height=500, alt_text="Dunes at dusk")
+    newsroom["older"].save()
+
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES + 1):  # their renditions, in one query
+        response = client.get(url)
+
+    related = response.content.decode().split('<section class="related"')[1]
+    assert 'class="teaser-image"' in related and 'alt="Dunes at dusk"' in related and 'loading="lazy"' in related
