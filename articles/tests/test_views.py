@@ -859,7 +859,7 @@ def test_related_articles_show_thumbnails(client, newsroom, settings, tmp_path, 
     newsroom["older"].lead_image = make_image(width=800, height=500, alt_text="Dunes at dusk")
     newsroom["older"].save()
 
-    with django_assert_num_queries(ARTICLE_PAGE_QUERIES + 1):  # their renditions, in one query
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES + 2):  # their images, then the images' renditions
         response = client.get(url)
 
     related = response.content.decode().split('<section class="related"')[1]
