@@ -44,6 +44,8 @@ EDITOR_PERMISSIONS = dict.fromkeys(
         "rendition",
         "correction",
         "previewlink",
+        # Live updates are public the moment they are saved: posting one is publishing.
+        "liveupdate",
     ],
     ALL,
 )

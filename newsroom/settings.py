@@ -27,6 +27,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from articles.embeds import FRAME_ORIGINS as EMBED_FRAME_ORIGINS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -255,6 +257,8 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    # Exactly the embed providers' frames (articles/embeds.py), loaded when a reader clicks.
+    "frame-src": EMBED_FRAME_ORIGINS,
 }
 
 # Media (photos and their renditions) on S3-compatible storage: set AWS_STORAGE_BUCKET_NAME and

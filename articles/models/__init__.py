@@ -13,6 +13,7 @@ from .articles import (
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
 from .images import Image, Rendition, image_upload_to, srcset
+from .live import LiveUpdate
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .search import ArticleSearchEntry
 from .taxonomy import Author, Section, Tag
@@ -29,6 +30,7 @@ __all__ = [
     "Correction",
     "CorrectionQuerySet",
     "Image",
+    "LiveUpdate",
     "NaturalKeyManager",
     "PreviewLink",
     "PreviewLinkQuerySet",
