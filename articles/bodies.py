@@ -170,7 +170,9 @@ def _render_part(part, *, images, feed_request):
     if feed_request is not None:
         return figures
     return format_html(
-        '<div class="gallery" role="group" aria-label="Gallery of {} photos">{}</div>', len(part.figures), mark_safe(figures)
+        '<div class="gallery" role="group" aria-label="Gallery of {} photos">{}</div>',
+        len(part.figures),
+        mark_safe(figures),
     )
 
 

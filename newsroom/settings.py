@@ -241,6 +241,9 @@ except ValueError:
 if NEWSROOM_PREVIEW_HOURS < 1:
     raise ImproperlyConfigured("NEWSROOM_PREVIEW_HOURS must be at least 1.")
 
+# How often a reader's live page asks for new updates (a conditional GET of the page itself).
+NEWSROOM_LIVE_POLL_SECONDS = int(os.environ.get("NEWSROOM_LIVE_POLL_SECONDS", "10"))
+
 # A strict policy: no inline script or style without the per-request nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
