@@ -12,6 +12,7 @@ from taggit.models import Tag as TaggitTag
 
 from .articles import ArticleAdmin
 from .images import ImageAdmin
+from .live import LiveUpdateAdmin
 from .previews import PreviewLinkAdmin
 from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
 
@@ -19,4 +20,12 @@ from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
 if admin.site.is_registered(TaggitTag):
     admin.site.unregister(TaggitTag)
 
-__all__ = ["ArticleAdmin", "AuthorAdmin", "ImageAdmin", "PreviewLinkAdmin", "SectionAdmin", "TagAdmin"]
+__all__ = [
+    "ArticleAdmin",
+    "AuthorAdmin",
+    "ImageAdmin",
+    "LiveUpdateAdmin",
+    "PreviewLinkAdmin",
+    "SectionAdmin",
+    "TagAdmin",
+]

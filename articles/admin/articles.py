@@ -12,6 +12,7 @@ from ..roles import PUBLISH_PERMISSION
 from ..services import publish_articles, unpublish_articles
 from .forms import ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
+from .live import live_updates_links
 from .previews import PreviewLinksMixin
 from .widgets import ImageChooserWidget, TagAutocompleteWidget
 
@@ -105,10 +106,11 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
     actions = ["publish_now", "unpublish"]
     save_on_top = True
     form = ArticleAdminForm
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "live_updates"]
     fieldsets = [
         (None, {"fields": ["headline", "standfirst", "body"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_caption"]}),
+        ("Live coverage", {"fields": ["live_coverage", "coverage_ended_at", "live_updates"]}),
         ("Publishing", {"fields": ["status", "published_at", "section", "tags", "credit"]}),
         ("Address and history", {"classes": ["collapse"], "fields": ["slug", "created_at", "updated_at"]}),
     ]
@@ -218,6 +220,10 @@ class ArticleAdmin(PreviewLinksMixin, ArticleHistoryAdmin):
     @admin.display(description="tags")
     def tag_list(self, article):
         return ", ".join(tag.name for tag in article.tags.all())
+
+    @admin.display(description="updates")
+    def live_updates(self, article):
+        return live_updates_links(article)
 
     def view_on_site(self, article):
         # Staff see drafts and scheduled articles at their URL, under a banner.
