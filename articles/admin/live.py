@@ -28,6 +28,11 @@ class LiveUpdateAdmin(admin.ModelAdmin):
     fields = ["article", "title", "body", "author", "is_key_point", "posted_at"]
     save_on_top = True
 
+    def get_fields(self, request, obj=None):
+        # A new update is stamped when it is saved (to the microsecond); its time is corrected afterwards if need be.
+        fields = super().get_fields(request, obj)
+        return fields if obj else [name for name in fields if name != "posted_at"]
+
     @admin.display(description="update")
     def summary(self, update):
         return update.title or Truncator(strip_tags(update.body)).chars(100)
