@@ -112,8 +112,15 @@ def image_ids(parsed_bodies):
     return ids
 
 
-IMAGE_FIELDS = ("id", "file", "alt_text", "caption", "credit", "width", "height", "focal_x", "focal_y", "sha256")
-RENDITION_FIELDS = ("id", "spec", "kind", "format", "width", "height", "file")
+def _in_model_order(model, names):
+    # Model.from_db() takes a partial row's values in the order of the model's fields.
+    return tuple(field.attname for field in model._meta.concrete_fields if field.attname in names)
+
+
+IMAGE_FIELDS = _in_model_order(
+    Image, {"id", "file", "alt_text", "caption", "credit", "width", "height", "focal_x", "focal_y", "sha256"}
+)
+RENDITION_FIELDS = _in_model_order(Rendition, {"id", "image_id", "spec", "kind", "format", "width", "height", "file"})
 
 
 def load_images(ids):
@@ -130,14 +137,14 @@ def load_images(ids):
         .values_list(*IMAGE_FIELDS, *(f"renditions__{name}" for name in RENDITION_FIELDS))
     )
     images = {}
+    image_count = len(IMAGE_FIELDS)
     for row in rows:
-        image_values, rendition_values = row[: len(IMAGE_FIELDS)], row[len(IMAGE_FIELDS) :]
-        image = images.get(image_values[0])
-        if image is None:
-            image = images[image_values[0]] = Image(**dict(zip(IMAGE_FIELDS, image_values, strict=True)))
+        image = images.get(row[0])
+        if image is None:  # Model.from_db: the ORM's own way of making an instance from a row
+            image = images[row[0]] = Image.from_db(None, IMAGE_FIELDS, row[:image_count])
             image._prefetched_objects_cache = {"renditions": []}
-        if rendition_values[0] is not None:
-            rendition = Rendition(image_id=image.pk, **dict(zip(RENDITION_FIELDS, rendition_values, strict=True)))
+        if row[image_count] is not None:
+            rendition = Rendition.from_db(None, RENDITION_FIELDS, row[image_count:])
             image._prefetched_objects_cache["renditions"].append(rendition)
     return images
 
