@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,8 +16,10 @@ from .taxonomy import Author
 class LiveUpdate(models.Model):
     """One timestamped post on a live page (an article with live coverage on)."""
 
-    natural_key_lookups = ["article__slug", "posted_at"]
+    natural_key_lookups = ["uid"]
 
+    # Its identity across databases (fixtures, dumps) and in its link: ids change when content moves.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="live_updates")
     title = models.CharField(max_length=255, blank=True, help_text="Optional: a short line in bold above the text.")
     body = SanitizedHTMLField(
@@ -42,10 +45,6 @@ class LiveUpdate(models.Model):
 
     class Meta:
         ordering = ["-posted_at", "-id"]
-        constraints = [
-            # One update per moment of an article: the natural key fixtures use.
-            models.UniqueConstraint(fields=["article", "posted_at"], name="liveupdate_unique_time"),
-        ]
         indexes = [models.Index(fields=["article", "-posted_at", "-id"], name="liveupdate_article_time_idx")]
         verbose_name = "live update"
 
@@ -64,10 +63,9 @@ class LiveUpdate(models.Model):
             raise ValidationError({"posted_at": "An update is shown at once: its time cannot be in the future."})
 
     def natural_key(self):
-        return (*self.article.natural_key(), self.posted_at)
-
-    natural_key.dependencies = ["articles.article"]
+        return (str(self.uid),)
 
     @property
     def anchor(self):
-        return f"update-{self.pk}"
+        """The fragment of its link, the same on every copy of the site."""
+        return f"update-{self.uid.hex[:12]}"
