@@ -8,7 +8,7 @@
 (() => {
   const live = document.querySelector(".live[data-live-poll]");
   if (!live) return;
-  const seconds = Math.max(5, Number(live.dataset.livePoll) || 10);
+  const seconds = Math.max(1, Number(live.dataset.livePoll) || 10);
   const status = live.querySelector(".live-status");
   let lastTag = null;
   let timer = null;
