@@ -185,7 +185,10 @@ class LatestArticlesFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.updated_at if item.was_updated else item.published_at
+        updated = item.updated_at if item.was_updated else item.published_at
+        if item.live_coverage:  # a new update changes the entry (its updates are prefetched by items())
+            updated = max([updated, *(update.updated_at for update in item.live_updates.all())])
+        return updated
 
     def item_categories(self, item):
         return [tag.name for tag in item.tags.all()]

@@ -13,6 +13,7 @@ import feedparser
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import IntegrityError
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -132,6 +133,16 @@ def test_feeds_carry_the_updates(client, live_page):
     assert content.index("Polls close.") < content.index("Polls open.")
     update = live_page.live_updates.first()
     assert f"{live_page.get_absolute_url()}#{update.anchor}" in content
+
+
+def test_a_new_update_changes_the_feed_entrys_updated_time(client, live_page):
+    live_page.live_updates.update(updated_at=F("posted_at"))  # written as they were posted, minutes ago
+    before = feedparser.parse(client.get("/feed/atom/").content).entries[0].updated_parsed
+
+    post(live_page, 0, "<p>Later.</p>")
+
+    after = feedparser.parse(client.get("/feed/atom/").content).entries[0].updated_parsed
+    assert after > before
 
 
 def test_updates_of_a_draft_are_not_shown(client, live_page):
