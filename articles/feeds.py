@@ -3,7 +3,8 @@ RSS 2.0 and Atom feeds of the latest published articles: the whole site, and
 each section, tag and author. Each item carries the headline, the standfirst
 as summary, the sanitized body with its corrections and updates as full
 content, dates, every author, tags as categories and the lead image when there
-is one. Four queries per feed (five with the section, tag or author lookup),
+is one. Four queries per feed (five with the section, tag or author lookup; one more
+when a live page is among the items, one more when a body shows library photos),
 whatever the number of items.
 """
 
@@ -12,16 +13,18 @@ import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 
 from . import seo
+from .bodies import render_bodies
 from .caching.keys import list_key, shows
-from .models import Article, Author, Section, Tag, with_published_articles
+from .models import Article, Author, LiveUpdate, Section, Tag, with_published_articles
 
 FEED_ITEMS = 30
 # Django dates an empty feed "now", which would make it change every second
@@ -101,9 +104,36 @@ def add_media_content(handler, image):
     handler.addQuickElement("media:content", "", attributes)
 
 
-def content_with_corrections(article):
-    """The body as the page shows it: updates first, corrections and clarifications at the foot, dated."""
+def live_updates_html(article, request):
+    """A live page's updates, newest first, each linking to its place on the page (bodies rendered beforehand)."""
+    updates = list(article.live_updates.all())
+    if not updates:
+        return ""
+    url = request.build_absolute_uri(article.get_absolute_url())
+    return "<h2>Live updates</h2>" + "".join(
+        format_html(
+            '<p><strong><a href="{}#{}">{}</a>{}</strong>{}</p>{}',
+            url,
+            update.anchor,
+            date_format(timezone.localtime(update.posted_at), "j F Y, H:i T"),
+            f" · {update.title}" if update.title else "",
+            f" · {update.author.name}" if update.author else "",
+            update.body_html,
+        )
+        for update in updates
+    )
+
+
+def content_with_corrections(article, body=None, request=None):
+    """
+    The body as the page shows it (`body`: rendered for feeds), a live page's
+    updates after it; updates first, corrections and clarifications at the foot, dated.
+    """
     updates, corrections = article.corrections_for_readers()
+    if body is None:
+        body = article.body
+    if article.live_coverage and request is not None:
+        body += live_updates_html(article, request)
 
     def notes_html(notes):
         return format_html_join(
@@ -115,7 +145,7 @@ def content_with_corrections(article):
             ),
         )
 
-    return str(notes_html(updates)) + article.body + str(notes_html(corrections))
+    return str(notes_html(updates)) + body + str(notes_html(corrections))
 
 
 class LatestArticlesFeed(Feed):
@@ -146,12 +176,24 @@ class LatestArticlesFeed(Feed):
         return Article.objects.published()
 
     def items(self, obj):
-        return (
+        """
+        The latest articles, their bodies and live pages' updates rendered for
+        feeds (embeds as links, figures as plain images): one query more for the
+        updates when a live page is among them, one more for figures when any.
+        """
+        items = list(
             self.get_articles(obj)
             .with_listing_data()
             .prefetch_related("tags", "corrections")
             .newest_first()[:FEED_ITEMS]
         )
+        live = [item for item in items if item.live_coverage]
+        prefetch_related_objects(live, Prefetch("live_updates", queryset=LiveUpdate.objects.select_related("author")))
+        updates = [update for item in live for update in item.live_updates.all()]
+        bodies = render_bodies([item.body for item in items] + [u.body for u in updates], feed_request=self.request)
+        for row, body in zip(items + updates, bodies, strict=True):
+            row.body_html = body
+        return items
 
     def item_title(self, item):
         return item.headline
@@ -163,7 +205,10 @@ class LatestArticlesFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.updated_at if item.was_updated else item.published_at
+        updated = item.updated_at if item.was_updated else item.published_at
+        if item.live_coverage:  # a new update changes the entry (its updates are prefetched by items())
+            updated = max([updated, *(update.updated_at for update in item.live_updates.all())])
+        return updated
 
     def item_categories(self, item):
         return [tag.name for tag in item.tags.all()]
@@ -175,7 +220,7 @@ class LatestArticlesFeed(Feed):
 
     def item_extra_kwargs(self, item):
         return {
-            "content": content_with_corrections(item),
+            "content": content_with_corrections(item, item.body_html, self.request),
             "authors": [author.name for author in item.byline],
             "author_links": [self.request.build_absolute_uri(author.get_absolute_url()) for author in item.byline],
             "image": seo.lead_image(item, self.request),

@@ -42,14 +42,20 @@ HOUSE_RULES = {
     # What the editor writes for itself rather than for readers: the figure's default
     # class="figure", the file picker's data-file (no picker is configured), the list-style dialog.
     "dropped_attributes": {"a": {"rel"}, "figure": {"class"}, "img": {"data-file"}, "ol": {"type", "data-type"}},
+    # A figure from the image library names its Image; readers get its renditions, alt text
+    # and credit from the library when the page renders (articles/bodies.py).
+    "extra_attributes": {"figure": {"data-image-id"}, "img": {"data-image-id"}},
 }
 
 
 def allowlist():
     """nh3.Cleaner's arguments: django-prose-editor's allowlist for EDITOR_EXTENSIONS with HOUSE_RULES applied."""
     allowed = allowlist_from_extensions(EDITOR_EXTENSIONS)
+    extra = HOUSE_RULES["extra_attributes"]
     attributes = {
-        tag: names - HOUSE_RULES["dropped_attributes"].get(tag, set()) for tag, names in allowed["attributes"].items()
+        tag: (allowed["attributes"].get(tag, set()) | extra.get(tag, set()))
+        - HOUSE_RULES["dropped_attributes"].get(tag, set())
+        for tag in allowed["attributes"].keys() | extra.keys()
     }
     return {
         **allowed,

@@ -45,6 +45,8 @@ EDITOR_PERMISSIONS = dict.fromkeys(
         "correction",
         "previewlink",
         "articleredirect",
+        # Live updates are public the moment they are saved: posting one is publishing.
+        "liveupdate",
     ],
     ALL,
 )

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from PIL import Image
 
 
@@ -119,8 +121,8 @@ def publisher(request):
     }
 
 
-def article_structured_data(article, request):
-    """NewsArticle and BreadcrumbList for a published article's page."""
+def article_structured_data(article, request, live_updates=()):
+    """NewsArticle (LiveBlogPosting on a live page, with its updates) and BreadcrumbList for an article's page."""
     url = request.build_absolute_uri(article.get_absolute_url())
     image = social_image(article, request)
     tags = [tag.name for tag in article.tags.all()]
@@ -155,6 +157,14 @@ def article_structured_data(article, request):
             }
             for note in notes
         ]
+    if article.live_coverage:
+        news_article |= live_blog(article, request, url, live_updates)
+        if live_updates:  # the newest update changed the page
+            modified = max(
+                article.updated_at if article.was_updated else article.published_at,
+                *(update.updated_at for update in live_updates),
+            )
+            news_article["dateModified"] = modified.isoformat()
     crumbs = [(settings.NEWSROOM_NAME, reverse("articles:home"))]
     if article.section:
         news_article["articleSection"] = article.section.name
@@ -169,6 +179,39 @@ def article_structured_data(article, request):
         ],
     }
     return [news_article, breadcrumbs]
+
+
+def live_blog(article, request, url, live_updates):
+    """What makes a NewsArticle a LiveBlogPosting: the coverage times and every update, with its own URL."""
+    data = {
+        "@type": "LiveBlogPosting",
+        "coverageStartTime": article.published_at.isoformat(),
+        "liveBlogUpdate": [
+            {
+                "@type": "BlogPosting",
+                "headline": update.title or Truncator(strip_tags(update.body)).chars(110) or article.headline,
+                "url": f"{url}#{update.anchor}",
+                "datePublished": update.posted_at.isoformat(),
+                "dateModified": update.updated_at.isoformat(),
+                "articleBody": strip_tags(update.body),
+                **(
+                    {
+                        "author": {
+                            "@type": "Person",
+                            "name": update.author.name,
+                            "url": request.build_absolute_uri(update.author.get_absolute_url()),
+                        }
+                    }
+                    if update.author
+                    else {}
+                ),
+            }
+            for update in live_updates
+        ],
+    }
+    if article.coverage_ended_at:
+        data["coverageEndTime"] = article.coverage_ended_at.isoformat()
+    return data
 
 
 def collection_structured_data(request, name, description, articles):

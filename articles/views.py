@@ -20,6 +20,7 @@ from django.views.generic import (
 )
 
 from . import search
+from .bodies import render_bodies
 from .caching.keys import FRONT_PAGE, list_key, related_lists, shows
 from .models import (
     SECTION_BLOCK_SIZE,
@@ -28,6 +29,7 @@ from .models import (
     Author,
     Correction,
     FrontPageSlot,
+    LiveUpdate,
     PreviewLink,
     Section,
     Tag,
@@ -250,7 +252,19 @@ class ArticleDetailView(DetailView):
         nav_scope_param = self.request.GET["in"] if nav_scope else ""
         updates, corrections = article.corrections_for_readers()
         shows(*related_lists(article))
+        # A live page's updates in one query; the figures of its body and every update in one more.
+        live_updates = (
+            list(LiveUpdate.objects.filter(article=article).select_related("author")) if article.live_coverage else []
+        )
+        body, *update_bodies = render_bodies([article.body, *(update.body for update in live_updates)])
+        for update, update_body in zip(live_updates, update_bodies, strict=True):
+            update.body_html = update_body
         return super().get_context_data(
+            body=body,
+            has_embeds="data-embed-src" in body or any("data-embed-src" in each for each in update_bodies),
+            live_updates=live_updates,
+            key_points=[update for update in live_updates if update.is_key_point],
+            live_poll_seconds=settings.NEWSROOM_LIVE_POLL_SECONDS,
             updates=updates,
             corrections=corrections,
             links=article.get_links(nav_scope),

@@ -34,6 +34,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from articles.embeds import FRAME_ORIGINS as EMBED_FRAME_ORIGINS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -304,6 +306,9 @@ except ValueError:
 if NEWSROOM_PREVIEW_HOURS < 1:
     raise ImproperlyConfigured("NEWSROOM_PREVIEW_HOURS must be at least 1.")
 
+# How often a reader's live page asks for new updates (a conditional GET of the page itself).
+NEWSROOM_LIVE_POLL_SECONDS = int(os.environ.get("NEWSROOM_LIVE_POLL_SECONDS", "10"))
+
 # A strict policy: no inline script or style without the per-request nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -320,6 +325,8 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    # Exactly the embed providers' frames (articles/embeds.py), loaded when a reader clicks.
+    "frame-src": EMBED_FRAME_ORIGINS,
 }
 
 # Media (photos and their renditions) on S3-compatible storage: set AWS_STORAGE_BUCKET_NAME and

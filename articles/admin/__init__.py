@@ -13,6 +13,7 @@ from taggit.models import Tag as TaggitTag
 from .articles import ArticleAdmin, ArticleRedirectAdmin
 from .frontpage import BreakingNewsAdmin, FrontPageSlotAdmin
 from .images import ImageAdmin
+from .live import LiveUpdateAdmin
 from .previews import PreviewLinkAdmin
 from .taxonomy import AuthorAdmin, SectionAdmin, TagAdmin
 
@@ -27,6 +28,7 @@ __all__ = [
     "BreakingNewsAdmin",
     "FrontPageSlotAdmin",
     "ImageAdmin",
+    "LiveUpdateAdmin",
     "PreviewLinkAdmin",
     "SectionAdmin",
     "TagAdmin",

@@ -19,6 +19,7 @@ from ..services import NotReady, listed, publish_articles, unpublish_articles
 from .editing import EditingSessionsMixin
 from .forms import NOT_ALLOWED_TO_PUBLISH, PUBLICATION_TIME_HELP, ArticleAdminForm, TagListField
 from .history import ArticleHistoryAdmin
+from .live import live_updates_links
 from .previews import PreviewLinksMixin
 from .strict import StrictChangeListMixin
 from .tagging import TagActionsMixin
@@ -189,10 +190,11 @@ class ArticleAdmin(
     actions = ["publish_now", "unpublish", "add_tag", "remove_tag", "put_on_front_page"]
     save_on_top = True
     form = ArticleAdminForm
-    readonly_fields = ["state", "created_at", "updated_at"]
+    readonly_fields = ["state", "created_at", "updated_at", "live_updates"]
     fieldsets = [
         (None, {"fields": ["headline", "standfirst", "body"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_caption"]}),
+        ("Live coverage", {"fields": ["live_coverage", "coverage_ended_at", "live_updates"]}),
         ("Publishing", {"fields": ["state", "published_at", "section", "tags", "credit"]}),
         ("Address and history", {"classes": ["collapse"], "fields": ["slug", "created_at", "updated_at"]}),
     ]
@@ -316,6 +318,10 @@ class ArticleAdmin(
     @admin.display(description="tags")
     def tag_list(self, article):
         return ", ".join(tag.name for tag in article.tags.all())
+
+    @admin.display(description="updates")
+    def live_updates(self, article):
+        return live_updates_links(article)
 
     def view_on_site(self, article):
         # Staff see drafts and scheduled articles at their URL, under a banner.

@@ -26,6 +26,7 @@ from ..models import (
     Correction,
     FrontPageSlot,
     Image,
+    LiveUpdate,
     Related,
     Rendition,
     Section,
@@ -262,6 +263,8 @@ def _m2m_changed(sender, instance, action, reverse, pk_set, **kwargs):
 _row_keys = {
     Related: lambda related: {key("article", related.article_id)},
     Correction: lambda correction: {key("article", correction.article_id), CORRECTIONS, SITEMAPS},
+    # Shown on its article's page and in the feed entries carrying that article's body, nowhere else.
+    LiveUpdate: lambda update: {key("article", update.article_id)},
     Section: lambda section: {MENU},
     Tag: lambda tag: {key("tag", tag.pk), list_key(tag), SEARCH},
     Author: lambda author: {key("author", author.pk), list_key(author)},

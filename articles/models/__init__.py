@@ -17,6 +17,7 @@ from .corrections import Correction, CorrectionQuerySet
 from .editing import EDITING_EXPIRY, EDITING_PING, EditingSession
 from .frontpage import SECTION_BLOCK_SIZE, BreakingNews, FrontPageSlot
 from .images import Image, Rendition, image_upload_to, srcset
+from .live import LiveUpdate
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .redirects import ArticleRedirect, ArticleRedirectQuerySet
 from .search import ArticleSearchEntry
@@ -42,6 +43,7 @@ __all__ = [
     "CorrectionQuerySet",
     "FrontPageSlot",
     "Image",
+    "LiveUpdate",
     "NaturalKeyManager",
     "PreviewLink",
     "PreviewLinkQuerySet",

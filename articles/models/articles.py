@@ -139,6 +139,18 @@ class Article(models.Model):
         default="",
         help_text="Replaces the image's own caption on this article only. Leave empty to use the image's caption.",
     )
+    live_coverage = models.BooleanField(
+        "live page",
+        default=False,
+        help_text="Coverage as it happens: timestamped updates, newest first, with key points at the top. "
+        "Readers' pages fetch new updates by themselves.",
+    )
+    coverage_ended_at = models.DateTimeField(
+        "live coverage ended",
+        null=True,
+        blank=True,
+        help_text="Set when the coverage is over: the page says so and stops looking for new updates.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -148,6 +160,13 @@ class Article(models.Model):
             models.Index(fields=["status", "published_at", "id"], name="article_status_published_idx"),
             # A section's page, newest first, for small sections as well as big ones.
             models.Index(fields=["section", "status", "published_at", "id"], name="article_section_published_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(live_coverage=True) | Q(coverage_ended_at__isnull=True),
+                name="article_coverage_end_on_live_pages",
+                violation_error_message="Only a live page has an end of live coverage.",
+            ),
         ]
         permissions = [("publish_article", "Can publish, unpublish and schedule articles")]
         constraints = [
@@ -319,6 +338,11 @@ class Article(models.Model):
     @property
     def is_scheduled(self):
         return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
+
+    @property
+    def coverage_is_ongoing(self):
+        """A live page whose coverage has not ended: readers' pages look for new updates."""
+        return self.live_coverage and self.coverage_ended_at is None
 
     @property
     def was_updated(self):

@@ -111,7 +111,26 @@ class Image(models.Model):
                 + ". Choose another lead image for them first.",
                 set(used_by),
             )
+        shown_in = self.bodies_showing_it()
+        if shown_in:
+            raise ProtectedError(
+                f"The image “{self}” is in the text of {len(shown_in)} article(s) or live update(s): "
+                + ", ".join(f"“{row}”" for row in shown_in)
+                + ". Take it out of them first.",
+                set(shown_in),
+            )
         return super().delete(*args, **kwargs)
+
+    def bodies_showing_it(self):
+        """The articles and live updates whose text shows this image (a body figure names it by id)."""
+        from .articles import Article
+        from .live import LiveUpdate
+
+        reference = f'data-image-id="{self.pk}"'
+        return [
+            *Article.objects.filter(body__contains=reference).order_by("headline"),
+            *LiveUpdate.objects.filter(body__contains=reference).select_related("article"),
+        ]
 
     def natural_key(self):
         return (self.sha256,)

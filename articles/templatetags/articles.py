@@ -25,11 +25,11 @@ def json_ld_script(context, data):
 
 
 @register.simple_tag(takes_context=True)
-def article_json_ld(context, article):
-    """NewsArticle and BreadcrumbList for a published article (nothing for a preview)."""
+def article_json_ld(context, article, live_updates=()):
+    """NewsArticle (LiveBlogPosting on a live page) and BreadcrumbList for a live article (none for previews)."""
     if not article.is_live:
         return ""
-    return json_ld_script(context, seo.article_structured_data(article, context["request"]))
+    return json_ld_script(context, seo.article_structured_data(article, context["request"], live_updates))
 
 
 @register.simple_tag(takes_context=True)

@@ -6,7 +6,8 @@ A hypothesis state machine makes random sequences of the edits editors make
 neighbour's, retag, change the section or the byline, add or remove a curated
 link, add a correction, change the lead image or its photo, rename and merge
 tags, delete, put a story on the front page or move or take it off, post or
-take down a breaking-news banner) and moves the clock (past scheduled times
+take down a breaking-news banner; post, edit and delete live updates, start and
+end live coverage) and moves the clock (past scheduled times
 and front-page and banner end times), on a running site with the page cache on.
 After every step, every public page of a small corpus is fetched once through
 the cache (which warms it) and compared with a fresh render of the same
@@ -63,6 +64,7 @@ from articles.models import (
     Correction,
     FrontPageSlot,
     Image,
+    LiveUpdate,
     Related,
     Section,
     Tag,
@@ -177,6 +179,23 @@ def post_banner(text, ends_at):
     BreakingNews.objects.create(text=text, url="/", ends_at=ends_at)
 
 
+def post_live_update(article, text, is_key_point):
+    """The live-update form: posted now (to the microsecond: the form sets the time itself)."""
+    LiveUpdate.objects.create(article=article, body=f"<p>{text}</p>", title=text, is_key_point=is_key_point)
+
+
+def edit_live_update(update, text):
+    update.body = f"<p>{text}</p>"
+    update.is_key_point = not update.is_key_point
+    update.save()
+
+
+def set_live_coverage(article, live, ended):
+    article.live_coverage = live
+    article.coverage_ended_at = timezone.now() if live and ended else None
+    article.save()
+
+
 def rename(obj, name):
     """A section, author or tag renamed: its slug, and so its address, stays."""
     obj.name = name
@@ -248,6 +267,14 @@ def build_corpus(editor):
     add_correction(articles["comet-sighted"], Correction.Kind.UPDATE, "Observatories confirmed the sighting.")
     photos = [make_image(width=400, height=260, caption="Rising water"), make_image(width=360, height=240)]
     change_lead_image(articles["floods-recede"], photos[0], "")
+    # A photo in a body (and an embed), and a live page with an update.
+    articles["comet-sighted"].body += (
+        f'<figure data-image-id="{photos[1].pk}"><img src="/x.jpg" alt=""></figure>'
+        "<p>https://www.youtube.com/watch?v=dQw4w9WgXcQ</p>"
+    )
+    articles["comet-sighted"].save()
+    set_live_coverage(articles["vote-count"], True, False)
+    post_live_update(articles["vote-count"], "Counting begins", True)
 
 
 def signed(delta):
@@ -473,6 +500,30 @@ class StalenessMachine(RuleBasedStateMachine):
         image = self.pick(Image.objects.all(), index)
         caption = self.new_name("Photo caption")
         self.edit(f"photo {image.pk}: {caption!r}, focal point {focal_point}", edit_photo, image, caption, focal_point)
+
+    @rule(index=INDEX, is_key_point=st.booleans())
+    def post_live_update(self, index, is_key_point):
+        article = self.pick(Article.objects.all(), index)
+        text = self.new_name("Live update")
+        self.edit(f"post {text!r} on {article.slug}", post_live_update, article, text, is_key_point)
+
+    @precondition(lambda self: LiveUpdate.objects.exists())
+    @rule(index=INDEX)
+    def edit_live_update(self, index):
+        update = self.pick(LiveUpdate.objects.all(), index)
+        text = self.new_name("Edited update")
+        self.edit(f"edit live update {update.pk} to {text!r}", edit_live_update, update, text)
+
+    @precondition(lambda self: LiveUpdate.objects.exists())
+    @rule(index=INDEX)
+    def delete_live_update(self, index):
+        update = self.pick(LiveUpdate.objects.all(), index)
+        self.edit(f"delete live update {update.pk}", delete, update)
+
+    @rule(index=INDEX, live=st.booleans(), ended=st.booleans())
+    def set_live_coverage(self, index, live, ended):
+        article = self.pick(Article.objects.all(), index)
+        self.edit(f"{article.slug}: live page {live}, ended {ended}", set_live_coverage, article, live, ended)
 
     @precondition(lambda self: Tag.objects.exists())
     @rule(index=INDEX)

@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.html import format_html
 
 from articles.images import make_renditions
 from articles.models import Article, Image
@@ -27,6 +28,33 @@ LEAD_IMAGES = {
     "central-banks-signal-patience-as-inflation-edges-higher": "bar-chart.jpg",
     "forced-repossession-of-leased-assets-to-be-suspended-until-next-year": "bar-chart.jpg",
 }
+# Galleries in demo bodies: the photos' ids exist only once they are loaded, so the figures
+# are put in here, after the article's second paragraph (once: a body with figures is left alone).
+BODY_GALLERIES = {
+    "gulf-solar-boom-in-pictures": [
+        ("gulf-skyline.jpg", "Solar panels in front of the Dubai skyline."),
+        ("container-port.jpg", "Panels arrive by sea: most are made in China."),
+        ("sahel-dunes.jpg", "The desert sites chosen for the largest plants."),
+    ],
+}
+
+
+def gallery_html(images, photos):
+    figures = []
+    for sha, caption in photos:
+        image = images[sha]
+        figures.append(
+            format_html(
+                '<figure data-image-id="{}"><img src="{}" alt="{}" data-image-id="{}">'
+                "<figcaption>{}</figcaption></figure>",
+                image.pk,
+                image.file.url,
+                image.alt_text,
+                image.pk,
+                caption,
+            )
+        )
+    return "".join(figures)
 
 
 class Command(BaseCommand):
@@ -63,6 +91,15 @@ class Command(BaseCommand):
             placed = 0
             for slug, name in LEAD_IMAGES.items():
                 placed += Article.objects.filter(slug=slug).update(lead_image=images[by_file[name]])
+            for slug, photos in BODY_GALLERIES.items():
+                article = Article.objects.filter(slug=slug).first()
+                if article is None or "data-image-id" in article.body:
+                    continue
+                head, sep, rest = article.body.partition("</p>")
+                second, sep2, rest = rest.partition("</p>")
+                gallery = gallery_html(images, [(by_file[name], caption) for name, caption in photos])
+                article.body = head + sep + second + sep2 + gallery + rest
+                article.save(update_fields=["body"])
 
         made = sum(
             make_renditions(image, verify_files=True)
