@@ -78,6 +78,8 @@ def add_media_content(handler, image):
     attributes = {"url": image["url"], "medium": "image", "type": image["type"]}
     if image["width"] and image["height"]:
         attributes |= {"width": str(image["width"]), "height": str(image["height"])}
+    if image["file_size"]:
+        attributes["fileSize"] = str(image["file_size"])
     handler.addQuickElement("media:content", "", attributes)
 
 
@@ -150,8 +152,9 @@ class LatestArticlesFeed(Feed):
 
     def item_enclosures(self, item):
         image = seo.lead_image(item, self.request)
-        # RSS asks for a length in bytes; 0 says "unknown" without opening the file.
-        return [Enclosure(image["url"], "0", image["type"])] if image else []
+        # RSS asks for a length in bytes: recorded with the file (0, "unknown", for
+        # files stored before sizes were; `manage.py renditions` records them).
+        return [Enclosure(image["url"], str(image["file_size"] or 0), image["type"])] if image else []
 
     def item_extra_kwargs(self, item):
         return {
