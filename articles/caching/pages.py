@@ -92,18 +92,22 @@ def is_current(keys, clock):
     return invalidated is not None and all(value <= clock for value in invalidated.values())
 
 
-def page_timeout():
-    """NEWSROOM_CACHE_SECONDS, but never past the next scheduled publication (which changes lists unannounced)."""
+def page_timeout(changes_at=None):
+    """
+    NEWSROOM_CACHE_SECONDS, but never past the next scheduled publication (which
+    changes lists unannounced) nor past `changes_at`, when the page itself says
+    its content changes with time (keys.changes_at(), e.g. the news sitemap's window).
+    """
     from ..models import Article
 
+    now = timezone.now()
     seconds = settings.NEWSROOM_CACHE_SECONDS
-    upcoming = Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now()).order_by(
-        "published_at"
-    )
+    upcoming = Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=now).order_by("published_at")
     upcoming = upcoming.values_list("published_at", flat=True).first()
-    if upcoming is None:
-        return seconds
-    return max(0, min(seconds, int((upcoming - timezone.now()).total_seconds())))
+    for edge in (upcoming, changes_at):
+        if edge is not None:
+            seconds = min(seconds, int((edge - now).total_seconds()))
+    return max(0, seconds)
 
 
 @dataclass
@@ -243,11 +247,11 @@ def cache_public_page(view=None, *, keys=(), instances=True):
             headers=[(name, value) for name, value in response.items() if name.lower() not in UNSTORED_HEADERS],
             etag=f'"{hashlib.sha256(content).hexdigest()[:32]}"',
             last_modified=parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time()),
-            keys=sorted(shown),
+            keys=sorted(shown.keys),
             clock=clock,
             expires=0,
         )
-        timeout = page_timeout()
+        timeout = page_timeout(shown.changes_at)
         if enabled() and clock is not None:
             if timeout > 0 and is_current(page.keys, clock):
                 page.expires = int(time.time()) + timeout

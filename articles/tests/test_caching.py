@@ -372,9 +372,9 @@ def test_a_page_rendered_while_its_content_changes_is_not_kept(client, story, dj
     url = story["article"].get_absolute_url()
     timeout = page_cache.page_timeout
 
-    def change_during_render():
+    def change_during_render(changes_at):
         page_cache.invalidate({keys.key("article", story["article"].pk)})
-        return timeout()
+        return timeout(changes_at)
 
     with patch.object(page_cache, "page_timeout", change_during_render):
         response = client.get(url)
