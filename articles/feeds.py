@@ -21,6 +21,7 @@ from django.utils.html import format_html_join
 
 from . import seo
 from .caching.keys import list_key, shows
+from .html import nest_headings
 from .models import Article, Author, Section, Tag
 
 FEED_ITEMS = 30
@@ -97,7 +98,7 @@ def content_with_corrections(article):
             ),
         )
 
-    return str(notes_html(updates)) + article.body + str(notes_html(corrections))
+    return str(notes_html(updates)) + nest_headings(article.body) + str(notes_html(corrections))
 
 
 class LatestArticlesFeed(Feed):

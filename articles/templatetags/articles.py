@@ -5,7 +5,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from articles import seo
+from articles import html, seo
 
 register = template.Library()
 
@@ -47,3 +47,9 @@ def social_image(context, article=None):
 @register.filter
 def w3c_datetime(value):
     return seo.w3c_datetime(value)
+
+
+@register.filter
+def nest_headings(body):
+    """The body's headings renumbered to start at <h2> under the page's <h1> (html.nest_headings)."""
+    return html.nest_headings(body)
