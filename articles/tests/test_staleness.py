@@ -5,7 +5,9 @@ A hypothesis state machine makes random sequences of the edits editors make
 (publish, unpublish, schedule and reschedule, move a publication time across a
 neighbour's, retag, change the section or the byline, add or remove a curated
 link, add a correction, change the lead image or its photo, rename and merge
-tags, delete) and moves the clock, on a running site with the page cache on.
+tags, delete) and moves the clock (by steps, to a scheduled publication, to an
+article's leaving the news sitemap's 48 hours), on a running site with the
+page cache on.
 After every step, every public page of a small corpus is fetched once through
 the cache (which warms it) and compared with a fresh render of the same
 request with the cache off: the same status, redirect, content type and
@@ -52,7 +54,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from articles import services, views
 from articles.images import request_renditions
 from articles.models import Article, Author, Authorship, Correction, Image, Related, Section, Tag
-from articles.sitemaps import sitemaps
+from articles.sitemaps import NEWS_WINDOW, sitemaps
 
 from .factories import make_image
 
@@ -212,6 +214,10 @@ def build_corpus(editor):
     add_correction(articles["comet-sighted"], Correction.Kind.UPDATE, "Observatories confirmed the sighting.")
     photos = [make_image(width=400, height=260, caption="Rising water"), make_image(width=360, height=240)]
     change_lead_image(articles["floods-recede"], photos[0], "")
+
+
+def in_news_window():
+    return Article.objects.published().filter(published_at__gte=timezone.now() - NEWS_WINDOW)
 
 
 def signed(delta):
@@ -485,6 +491,14 @@ class StalenessMachine(RuleBasedStateMachine):
         article = self.pick(Article.objects.filter(status=PUBLISHED, published_at__gt=timezone.now()), index)
         note(f"the clock moves to {article.slug}'s publication{signed(past)}")
         self.traveller.move_to(article.published_at + past)
+
+    @precondition(lambda self: in_news_window().exists())
+    @rule(index=INDEX, past=st.sampled_from(NUDGES[1:]))
+    def wait_for_news_window_edge(self, index, past):
+        """The clock moves to when an article leaves the news sitemap's window, or just past it (no write)."""
+        article = self.pick(in_news_window(), index)
+        note(f"the clock moves to {article.slug}'s {NEWS_WINDOW} in the news{signed(past)}")
+        self.traveller.move_to(article.published_at + NEWS_WINDOW + past)
 
     # The proof ------------------------------------------------------------------------------------------
 
