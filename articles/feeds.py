@@ -24,6 +24,7 @@ from django.utils.html import escape, format_html, format_html_join
 from . import seo
 from .bodies import render_bodies
 from .caching.keys import list_key, shows
+from .html import nest_headings
 from .models import Article, Author, LiveUpdate, Section, Tag, with_published_articles
 
 FEED_ITEMS = 30
@@ -101,6 +102,8 @@ def add_media_content(handler, image):
     attributes = {"url": image["url"], "medium": "image", "type": image["type"]}
     if image["width"] and image["height"]:
         attributes |= {"width": str(image["width"]), "height": str(image["height"])}
+    if image["file_size"]:
+        attributes["fileSize"] = str(image["file_size"])
     handler.addQuickElement("media:content", "", attributes)
 
 
@@ -145,7 +148,7 @@ def content_with_corrections(article, body=None, request=None):
             ),
         )
 
-    return str(notes_html(updates)) + body + str(notes_html(corrections))
+    return str(notes_html(updates)) + nest_headings(body) + str(notes_html(corrections))
 
 
 class LatestArticlesFeed(Feed):
@@ -215,8 +218,9 @@ class LatestArticlesFeed(Feed):
 
     def item_enclosures(self, item):
         image = seo.lead_image(item, self.request)
-        # RSS asks for a length in bytes; 0 says "unknown" without opening the file.
-        return [Enclosure(image["url"], "0", image["type"])] if image else []
+        # RSS asks for a length in bytes: recorded with the file (0, "unknown", for
+        # files stored before sizes were; `manage.py renditions` records them).
+        return [Enclosure(image["url"], str(image["file_size"] or 0), image["type"])] if image else []
 
     def item_extra_kwargs(self, item):
         return {

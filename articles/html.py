@@ -9,6 +9,7 @@ are the newsroom's deliberate differences from the derived allowlist.
 """
 
 import functools
+import re
 
 import nh3
 from django_prose_editor.config import allowlist_from_extensions
@@ -93,6 +94,23 @@ def sanitize_html(html):
     if isinstance(html, SanitizedHTML):
         return html
     return SanitizedHTML(clean(html) if html else "")
+
+
+HEADING_TAG = re.compile(r"<(/?)h([1-6])\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.IGNORECASE)
+
+
+def nest_headings(html, top=2):
+    """
+    The body's headings renumbered to follow the page's <h1> without a skipped
+    level: the levels used, in order, become h2, h3, ... (an <h3> under the
+    headline becomes <h2>, h2 then h4 becomes h2 then h3). Stored text from
+    before the editor's levels were fixed, wire copy and imports read the same.
+    """
+    levels = sorted({int(level) for _, level, _ in HEADING_TAG.findall(html)})
+    renumbered = {level: min(top + rank, 6) for rank, level in enumerate(levels)}
+    if all(level == new for level, new in renumbered.items()):
+        return html
+    return HEADING_TAG.sub(lambda tag: f"<{tag[1]}h{renumbered[int(tag[2])]}{tag[3]}>", html)
 
 
 def image_sources(html):

@@ -41,7 +41,14 @@ EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "AVIF":
 
 # The responsive ladder (CSS pixels × density). Never wider than the original.
 LADDER_WIDTHS = (160, 320, 640, 960, 1280, 1920)
-SOCIAL_SIZE = (1200, 630)
+# Crops cut around the focal point, at most this size (never enlarged): the social card,
+# and the 16:9, 4:3 and 1:1 images Google asks for in an article's structured data.
+CROP_SIZES = {
+    Rendition.Kind.SOCIAL: (1200, 630),
+    Rendition.Kind.WIDE: (1200, 675),
+    Rendition.Kind.STANDARD: (1200, 900),
+    Rendition.Kind.SQUARE: (1200, 1200),
+}
 RENDITION_FORMATS = [Rendition.Format.JPEG, Rendition.Format.WEBP] + (
     [Rendition.Format.AVIF] if features.check("avif") else []
 )
@@ -265,20 +272,20 @@ class Spec:
 
     @property
     def key(self):
-        return f"social.{self.format}" if self.kind == Rendition.Kind.SOCIAL else f"w{self.width}.{self.format}"
+        return f"{self.kind}.{self.format}" if self.kind in CROP_SIZES else f"w{self.width}.{self.format}"
 
 
 def specs_for(image):
-    """The renditions an image should have: the ladder up to its own width, and the social card."""
+    """The renditions an image should have: the ladder up to its own width, and the crops (JPEG)."""
     widths = [width for width in LADDER_WIDTHS if width <= image.width] or [image.width]
     specs = [Spec(Rendition.Kind.WIDTH, format, width) for width in widths for format in RENDITION_FORMATS]
-    specs.append(Spec(Rendition.Kind.SOCIAL, Rendition.Format.JPEG, SOCIAL_SIZE[0]))
+    specs += [Spec(kind, Rendition.Format.JPEG, size[0]) for kind, size in CROP_SIZES.items()]
     return specs
 
 
 def signature_for(image, spec):
     parts = [RENDITIONS_VERSION, image.sha256, spec.key, sorted(ENCODER_OPTIONS[spec.format].items())]
-    if spec.kind == Rendition.Kind.SOCIAL:
+    if spec.kind in CROP_SIZES:
         parts.append(image.focal_point)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
@@ -311,6 +318,8 @@ def ensure_renditions(image, *, force=False, verify_files=False):
     if obsolete:
         # Their files go on commit (delete_file_with_row below).
         Rendition.objects.filter(pk__in=[rendition.pk for rendition in obsolete]).delete()
+    remaking = {spec.key for spec in to_make}
+    record_file_sizes(image, [r for key, r in existing.items() if key not in remaking and r.file_size is None])
     if not to_make:
         return 0
 
@@ -329,8 +338,8 @@ def ensure_renditions(image, *, force=False, verify_files=False):
         for spec in sorted(to_make, key=lambda spec: (-spec.width, spec.kind)):
             if (spec.kind, spec.width) != size_key:
                 size_key = (spec.kind, spec.width)
-                if spec.kind == Rendition.Kind.SOCIAL:
-                    picture = _social_crop(base, image.focal_point)
+                if spec.kind in CROP_SIZES:
+                    picture = _crop(base, image.focal_point, CROP_SIZES[spec.kind])
                 else:
                     picture = step = _resize(step, spec, base.size)
             try:
@@ -355,6 +364,7 @@ def ensure_renditions(image, *, force=False, verify_files=False):
                     "width": picture.width,
                     "height": picture.height,
                     "file": stored_name,
+                    "file_size": len(content),
                     "signature": signature,
                 },
             )
@@ -393,6 +403,26 @@ def make_renditions(image, **options):
     return made
 
 
+def record_file_sizes(image, renditions):
+    """
+    Sizes for files stored before sizes were recorded (asked of the storage once,
+    never at page time): the original's and those of `renditions`.
+    """
+    if image.file_size is None and image.file.name:
+        image.file_size = _stored_size(image.file.name)
+        Image.objects.filter(pk=image.pk).update(file_size=image.file_size)
+    for rendition in renditions:
+        rendition.file_size = _stored_size(rendition.file.name)
+        Rendition.objects.filter(pk=rendition.pk).update(file_size=rendition.file_size)
+
+
+def _stored_size(name):
+    try:
+        return default_storage.size(name)
+    except OSError:  # gone from storage: --verify-files makes renditions again
+        return None
+
+
 def _has_alpha(image):
     return image.mode in {"RGBA", "LA", "PA"} or "transparency" in image.info
 
@@ -405,9 +435,9 @@ def _resize(image, spec, original_size):
     return image.resize((spec.width, height), PILImage.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _social_crop(image, focal_point):
-    """The largest 1200:630 box around the focal point, scaled down to 1200×630 (never up)."""
-    target_width, target_height = SOCIAL_SIZE
+def _crop(image, focal_point, size):
+    """The largest box of `size`'s proportions around the focal point, scaled down to `size` (never up)."""
+    target_width, target_height = size
     ratio = target_width / target_height
     if image.width / image.height > ratio:
         box_width, box_height = round(image.height * ratio), image.height
@@ -418,7 +448,7 @@ def _social_crop(image, focal_point):
     top = min(max(round(focal_y * image.height - box_height / 2), 0), image.height - box_height)
     cropped = image.crop((left, top, left + box_width, top + box_height))
     if box_width > target_width:
-        cropped = cropped.resize(SOCIAL_SIZE, PILImage.Resampling.LANCZOS, reducing_gap=3.0)
+        cropped = cropped.resize(size, PILImage.Resampling.LANCZOS, reducing_gap=3.0)
     return cropped
 
 
@@ -469,7 +499,12 @@ def save_prepared_image(*, prepared, uploaded_by=None, renditions=True, **fields
     ImageForm), and ask for its renditions once it is committed unless renditions=False.
     """
     image = Image(
-        sha256=prepared.sha256, width=prepared.width, height=prepared.height, uploaded_by=uploaded_by, **fields
+        sha256=prepared.sha256,
+        width=prepared.width,
+        height=prepared.height,
+        file_size=len(prepared.content),
+        uploaded_by=uploaded_by,
+        **fields,
     )
     image.full_clean(exclude=["file"])
     image.file.save(prepared.name, prepared.as_file(), save=False)

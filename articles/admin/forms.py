@@ -213,6 +213,7 @@ class ImageForm(forms.ModelForm):
         self.instance.sha256 = prepared.sha256
         self.instance.width = prepared.width
         self.instance.height = prepared.height
+        self.instance.file_size = len(prepared.content)
         return prepared.as_file()
 
 

@@ -89,13 +89,22 @@ _instance_key = {
 }
 
 
+@dataclass
+class Shown:
+    """What a page being rendered depends on: keys, and the time it changes by itself, if any."""
+
+    keys: set
+    instances: bool
+    changes_at: datetime | None = None
+
+
 @contextmanager
 def collecting(*keys, instances=True):
     """Collect the keys of the page rendered inside; `instances=False` for pages listing the whole site."""
-    collected = {ALL, MENU, *keys}
-    token = _page_keys.set((collected, instances))
+    shown = Shown(keys={ALL, MENU, *keys}, instances=instances)
+    token = _page_keys.set(shown)
     try:
-        yield collected
+        yield shown
     finally:
         _page_keys.reset(token)
 
@@ -103,13 +112,22 @@ def collecting(*keys, instances=True):
 def shows(*keys):
     """Declare that the page being rendered shows these keys (lists, mainly)."""
     if (page := _page_keys.get()) is not None:
-        page[0].update(keys)
+        page.keys.update(keys)
+
+
+def changes_at(when):
+    """
+    Declare that the page being rendered changes at `when` with no write (an
+    article leaving a time window): its cached copy expires then.
+    """
+    if (page := _page_keys.get()) is not None:
+        page.changes_at = when if page.changes_at is None else min(page.changes_at, when)
 
 
 def _instance_loaded(sender, instance, **kwargs):
     page = _page_keys.get()
-    if page is not None and page[1] and instance.pk is not None:
-        page[0].add(_instance_key[sender](instance))
+    if page is not None and page.instances and instance.pk is not None:
+        page.keys.add(_instance_key[sender](instance))
 
 
 # --- What a change affects ------------------------------------------------------------------

@@ -300,7 +300,7 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
             headers=[(name, value) for name, value in response.items() if name.lower() not in UNSTORED_HEADERS],
             etag=f'"{hashlib.sha256(content).hexdigest()[:32]}"',
             last_modified=parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time()),
-            keys=sorted(shown),
+            keys=sorted(shown.keys),
             clock=clock,
             expires=0,
         )
@@ -309,6 +309,9 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
             response["ETag"] = page.etag
             patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
             return get_conditional_response(request, etag=page.etag, response=response)
+        if shown.changes_at is not None:  # what it shows changes with time alone (the news sitemap's window)
+            edge = int(shown.changes_at.timestamp())
+            expires, shared_expires = min(expires, edge), min(shared_expires, edge - edge % SHARED_EXPIRY_GRID)
         now = int(time.time())
         timeout, shared_timeout = max(0, expires - now), max(0, shared_expires - now)
         if enabled() and clock is not None:

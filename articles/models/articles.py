@@ -161,15 +161,13 @@ class Article(models.Model):
             # A section's page, newest first, for small sections as well as big ones.
             models.Index(fields=["section", "status", "published_at", "id"], name="article_section_published_idx"),
         ]
+        permissions = [("publish_article", "Can publish, unpublish and schedule articles")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(live_coverage=True) | Q(coverage_ended_at__isnull=True),
                 name="article_coverage_end_on_live_pages",
                 violation_error_message="Only a live page has an end of live coverage.",
             ),
-        ]
-        permissions = [("publish_article", "Can publish, unpublish and schedule articles")]
-        constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ArticleStatus.values),
                 name="article_status_valid",

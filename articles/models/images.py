@@ -41,6 +41,12 @@ class Image(models.Model):
     credit = models.CharField(max_length=255, blank=True, help_text="E.g. “Reuters/Moussa Sissoko”.")
     width = models.PositiveIntegerField(editable=False)
     height = models.PositiveIntegerField(editable=False)
+    file_size = models.PositiveIntegerField(
+        "file size",
+        null=True,
+        editable=False,
+        help_text="In bytes, recorded on upload so that feeds can give it without asking the storage.",
+    )
     focal_x = models.FloatField(
         "focal point (across)",
         null=True,
@@ -178,6 +184,7 @@ class Image(models.Model):
                 "width": self.width,
                 "height": self.height,
                 "placeholder": True,
+                "file_size": None,
             }
         default = next((r for r in fallback if r.width >= default_width), fallback[-1])
         return {
@@ -190,6 +197,7 @@ class Image(models.Model):
             "srcset": srcset(fallback),
             "width": default.width,
             "height": default.height,
+            "file_size": default.file_size,
         }
 
     @property
@@ -203,6 +211,12 @@ class Image(models.Model):
     @property
     def social_rendition(self):
         return next((r for r in self.renditions.all() if r.kind == Rendition.Kind.SOCIAL), None)
+
+    @property
+    def crop_renditions(self):
+        """The 16:9, 4:3 and 1:1 crops around the focal point, in that order (Google's for structured data)."""
+        crops = {r.kind: r for r in self.renditions.all() if r.kind in Rendition.STRUCTURED_DATA_CROPS}
+        return [crops[kind] for kind in Rendition.STRUCTURED_DATA_CROPS if kind in crops]
 
 
 def placeholder_url():
@@ -223,6 +237,9 @@ class Rendition(models.Model):
     class Kind(models.TextChoices):
         WIDTH = "width", "Responsive width"
         SOCIAL = "social", "Social card (1200×630)"
+        WIDE = "16x9", "16:9 crop (1200×675)"
+        STANDARD = "4x3", "4:3 crop (1200×900)"
+        SQUARE = "1x1", "1:1 crop (1200×1200)"
 
     class Format(models.TextChoices):
         AVIF = "avif", "AVIF"
@@ -236,10 +253,15 @@ class Rendition(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     file = models.FileField(max_length=255)
+    file_size = models.PositiveIntegerField(
+        "file size", null=True, help_text="In bytes, recorded when the file is written (for feeds)."
+    )
     signature = models.CharField(
         max_length=16, help_text="A digest of the source and the settings it was made with; stale when it differs."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    STRUCTURED_DATA_CROPS = (Kind.WIDE, Kind.STANDARD, Kind.SQUARE)
 
     class Meta:
         ordering = ["image", "kind", "format", "width"]

@@ -2,11 +2,10 @@ import json
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from articles import seo
+from articles import html, seo
 
 register = template.Library()
 
@@ -47,5 +46,10 @@ def social_image(context, article=None):
 
 @register.filter
 def w3c_datetime(value):
-    """2021-10-01T09:00:00+00:00: local time, whole seconds (as sitemaps want it)."""
-    return timezone.localtime(value).replace(microsecond=0).isoformat()
+    return seo.w3c_datetime(value)
+
+
+@register.filter
+def nest_headings(body):
+    """The body's headings renumbered to start at <h2> under the page's <h1> (html.nest_headings)."""
+    return html.nest_headings(body)

@@ -175,17 +175,19 @@ def test_an_article_without_byline_inherits_the_feed_author_in_atom(client):
     assert b"<feed" in response.content and response.content.count(b"<author>") == 1
 
 
-def make_lead_image(article, *, with_renditions=True):
+def make_lead_image(article, *, with_renditions=True, sizes_known=True):
+    """A lead image with its JPEG ladder and social card; its files are `width * 100` bytes if `sizes_known`."""
     n = article.pk
     image = Image.objects.create(
         file=f"images/{n:02d}/lead-{n}.jpg", alt_text="Soldiers unload a helicopter", width=2400, height=1600,
-        sha256=f"{n:064d}",
+        sha256=f"{n:064d}", file_size=240_000 if sizes_known else None,
     )  # fmt: skip
     if with_renditions:
         for width in (640, 1280):
             Rendition.objects.create(
                 image=image, spec=f"w{width}.jpeg", kind="width", format="jpeg", width=width,
                 height=width * 2 // 3, file=f"renditions/{n}-{width}.jpg", signature="s",
+                file_size=width * 100 if sizes_known else None,
             )  # fmt: skip
         Rendition.objects.create(
             image=image, spec="social.jpeg", kind="social", format="jpeg", width=1200, height=630,
@@ -208,6 +210,34 @@ def test_lead_image_is_an_enclosure_and_media_content(client, world, feed):
     assert entry.media_content[0]["width"] == "1280"
     assert entry.media_content[0]["height"] == "853"
     assert "enclosures" not in parsed.entries[1] or parsed.entries[1].enclosures == []
+
+
+@pytest.mark.parametrize("feed", ["latest-rss", "latest-atom"])
+def test_enclosure_and_media_content_carry_the_recorded_file_size(client, world, feed):
+    make_lead_image(world["newer"])
+    response, parsed = parse(client, feed_urls(world)[feed])
+    entry = parsed.entries[0]
+
+    assert entry.enclosures[0].length == "128000"  # the 1280-pixel rendition's recorded size
+    assert entry.media_content[0]["filesize"] == "128000"
+    assert b'length="0"' not in response.content
+
+
+def test_a_file_size_not_yet_recorded_is_0_unknown_as_rss_asks(client, world):
+    make_lead_image(world["newer"], sizes_known=False)
+    response, parsed = parse(client, reverse("articles:latest-rss"))
+
+    assert parsed.entries[0].enclosures[0].length == "0"
+    assert "filesize" not in parsed.entries[0].media_content[0]
+
+
+def test_feed_content_headings_start_at_h2(client, world):
+    world["newer"].body = "<h3>What happened</h3><p>Text.</p><h4>Details</h4><p>More.</p>"
+    world["newer"].save()
+    _, parsed = parse(client, reverse("articles:latest-atom"))
+
+    content = parsed.entries[0].content[0].value
+    assert "<h2>What happened</h2>" in content and "<h3>Details</h3>" in content
 
 
 def test_lead_image_without_renditions_is_left_out_never_the_original(client, world):

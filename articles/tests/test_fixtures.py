@@ -7,11 +7,13 @@ import json
 import re
 from datetime import UTC, datetime
 
+import feedparser
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, IntegrityError
+from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Authorship, BreakingNews, Related, Section, Tag
@@ -137,6 +139,17 @@ def test_seed_article_page_links_to_its_neighbours(client, utc):
         r"Dubai Expo 2020 attempt to shield UAE rights abuses, says HRW</a>",
         html,
     )
+
+
+def test_no_two_demo_feed_entries_share_an_updated_time(client):
+    """Feed validators flag equal atom:updated values: readers cannot tell which entry changed."""
+    load_demo()
+
+    parsed = feedparser.parse(client.get(reverse("articles:latest-atom")).content)
+
+    updated = [entry.updated for entry in parsed.entries]
+    assert len(updated) == Article.objects.published().count()
+    assert len(set(updated)) == len(updated)
 
 
 def test_demo_draft_and_scheduled_articles_stay_hidden(client):

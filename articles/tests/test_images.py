@@ -323,20 +323,29 @@ def rendition_specs(image):
     return {(rendition.kind, rendition.format, rendition.width) for rendition in image.renditions.all()}
 
 
-def test_renditions_cover_the_ladder_in_every_format_and_a_social_card():
+CROPS = {("social", "jpeg", 1200), ("16x9", "jpeg", 1200), ("4x3", "jpeg", 1200), ("1x1", "jpeg", 1200)}
+
+
+def test_renditions_cover_the_ladder_in_every_format_a_social_card_and_googles_crops():
     image = make_image(width=2400, height=1600)
 
     widths = [160, 320, 640, 960, 1280, 1920]
-    expected = {("width", format, width) for format in FORMATS for width in widths} | {("social", "jpeg", 1200)}
+    expected = {("width", format, width) for format in FORMATS for width in widths} | CROPS
     assert rendition_specs(image) == expected
     for rendition in image.renditions.all():
         with rendition.file.open("rb") as file, PILImage.open(file) as stored:
             assert stored.size == (rendition.width, rendition.height)
             assert stored.format == rendition.format.upper()
+        assert rendition.file_size == rendition.file.size  # recorded as it was written
         if rendition.kind == "width":
             assert rendition.height == round(1600 * rendition.width / 2400)
     social = image.social_rendition
     assert (social.width, social.height) == (1200, 630)
+    assert [(crop.kind, crop.width, crop.height) for crop in image.crop_renditions] == [
+        ("16x9", 1200, 675),
+        ("4x3", 1200, 900),
+        ("1x1", 1200, 1200),
+    ]
 
 
 def test_renditions_are_never_wider_than_the_original():
@@ -345,6 +354,7 @@ def test_renditions_are_never_wider_than_the_original():
     assert {width for kind, _, width in rendition_specs(image) if kind == "width"} == {160, 320, 640}
     social = image.social_rendition
     assert (social.width, social.height) == (700, round(700 * 630 / 1200))  # cropped, not enlarged
+    assert [(crop.width, crop.height) for crop in image.crop_renditions] == [(700, 394), (667, 500), (500, 500)]
 
 
 def test_a_tiny_image_gets_one_rendition_at_its_own_width():
@@ -367,6 +377,44 @@ def test_social_card_is_cropped_around_the_focal_point():
         assert blue > 200 and red < 50
 
 
+@pytest.mark.parametrize("kind", ["16x9", "4x3", "1x1"])
+def test_googles_crops_keep_the_focal_point_in_view(kind):
+    left_red_right_blue = PILImage.new("RGB", (2400, 900), "red")
+    left_red_right_blue.paste(PILImage.new("RGB", (1200, 900), "blue"), (1200, 0))
+    prepared = images.prepare_upload(upload(encode(left_red_right_blue, "PNG"), "split.png"))
+    image = images.save_prepared_image(prepared=prepared, alt_text="Red and blue", focal_x=0.95, focal_y=0.5)
+
+    images.ensure_renditions(image)
+
+    crop = next(crop for crop in image.crop_renditions if crop.kind == kind)
+    with crop.file.open("rb") as file, PILImage.open(file) as picture:
+        assert picture.size == (crop.width, crop.height)
+        red, green, blue = picture.convert("RGB").getpixel((crop.width // 2, crop.height // 2))
+        assert blue > 200 and red < 50
+
+
+def test_an_upload_records_its_file_size():
+    image = make_image(width=300, height=200, renditions=False)
+
+    assert image.file_size == image.file.size > 0
+
+
+def test_sizes_of_files_stored_before_sizes_were_recorded_are_filled_in_once(django_assert_num_queries):
+    """`manage.py renditions` asks the storage for the sizes missing, and then never again."""
+    image = make_image(width=400, height=300)
+    Image.objects.filter(pk=image.pk).update(file_size=None)
+    image.renditions.update(file_size=None)
+
+    assert call_command_output("renditions").endswith("1 image(s) checked, 0 rendition(s) made.\n")
+
+    image = Image.objects.get(pk=image.pk)
+    assert image.file_size == image.file.size
+    assert all(rendition.file_size == rendition.file.size for rendition in image.renditions.all())
+    image = Image.objects.prefetch_related("renditions").get(pk=image.pk)
+    with django_assert_num_queries(0):
+        assert images.ensure_renditions(image) == 0
+
+
 def test_renditions_are_idempotent(media_root):
     image = make_image(width=1000, height=700)
     before = {rendition.spec: (rendition.pk, rendition.file.name) for rendition in image.renditions.all()}
@@ -380,14 +428,14 @@ def test_renditions_are_idempotent(media_root):
     assert stored_files(media_root) == files_before
 
 
-def test_moving_the_focal_point_remakes_the_social_card_only(media_root, django_capture_on_commit_callbacks):
+def test_moving_the_focal_point_remakes_the_crops_only(media_root, django_capture_on_commit_callbacks):
     image = make_image(width=1600, height=1000)
     old_social = image.social_rendition.file.name
     image.focal_x, image.focal_y = 0.1, 0.2
     image.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert images.ensure_renditions(Image.objects.get(pk=image.pk)) == 1
+        assert images.ensure_renditions(Image.objects.get(pk=image.pk)) == 4  # the social card and three crops
 
     new_social = Image.objects.get(pk=image.pk).social_rendition.file.name
     assert new_social != old_social
@@ -408,9 +456,9 @@ def test_renditions_command_makes_missing_ones_with_a_progress_bar():
     output = call_command_output("renditions")
 
     assert "[##############################] 2/2" in output
-    made = (3 + 2) * len(FORMATS) + 2  # 160, 320, 640 and 160, 320 wide, plus two social cards
+    made = (3 + 2) * len(FORMATS) + 2 * 4  # 160, 320, 640 and 160, 320 wide, plus the four crops of each
     assert output.endswith(f"2 image(s) checked, {made} rendition(s) made.\n")
-    assert image.renditions.count() == 3 * len(FORMATS) + 1
+    assert image.renditions.count() == 3 * len(FORMATS) + 4
     assert call_command_output("renditions").endswith("2 image(s) checked, 0 rendition(s) made.\n")
 
 
@@ -789,7 +837,8 @@ def test_load_demo_images_is_idempotent_and_sets_lead_images(client, media_root)
     assert Article.objects.filter(lead_image__isnull=False).count() >= 5
     for image in Image.objects.all():
         assert (Path(media_root) / image.file.name).read_bytes()[:2] == b"\xff\xd8"
-        assert image.renditions.count() == 5 * len(FORMATS) + 1
+        assert image.renditions.count() == 5 * len(FORMATS) + 4  # the ladder, the social card, three crops
+        assert image.file_size == image.file.size  # from the fixture, for feed enclosures
     assertContains(client.get(seed.get_absolute_url()), 'class="lead-image"')
     for path in stored_files(media_root):
         with PILImage.open(path) as stored:

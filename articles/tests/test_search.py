@@ -605,7 +605,9 @@ def test_page_metadata(client, corpus):
 @pytest.mark.django_db
 def test_every_page_has_the_search_box_in_its_header(client, corpus):
     content = client.get(reverse("articles:home")).content.decode()
-    assert re.search(r'<form class="site-search" role="search" action="/search/" method="get">', content)
+    assert re.search(
+        r'<form class="site-search" role="search" aria-label="Site" action="/search/" method="get">', content
+    )
     assert '<label class="visually-hidden" for="site-search-q">' in content
 
 

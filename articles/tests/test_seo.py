@@ -6,14 +6,14 @@ nothing for an unpublished article.
 """
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import extruct
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, Correction, Rendition
 
 from .factories import make_article, make_author, make_section
 from .test_feeds import make_lead_image
@@ -43,6 +43,11 @@ def world(settings):
     return {"section": section, "older": older, "article": article, "draft": draft, "scheduled": scheduled}
 
 
+def seconds(moment):
+    """As pages write dates: whole seconds (the world is in UTC)."""
+    return moment.replace(microsecond=0).isoformat()
+
+
 def extract(response):
     html = response.content.decode()
     data = extruct.extract(html, base_url="http://testserver/", syntaxes=["json-ld", "opengraph"], uniform=False)
@@ -70,8 +75,8 @@ def test_article_page_carries_news_article(client, world):
     assert news["@context"] == "https://schema.org"
     assert news["headline"] == article.headline
     assert news["description"] == "Moscow delivers & Paris frowns."
-    assert news["datePublished"] == article.published_at.isoformat()
-    assert news["dateModified"] == article.published_at.isoformat()  # never edited since
+    assert news["datePublished"] == seconds(article.published_at)
+    assert news["dateModified"] == seconds(article.published_at)  # never edited since
     assert news["author"] == [
         {"@type": "Person", "name": "Amara Diallo", "url": "http://testserver/author/amara-diallo/"},
         {"@type": "Person", "name": "Staff Reporter", "url": "http://testserver/author/staff-reporter/"},
@@ -84,14 +89,7 @@ def test_article_page_carries_news_article(client, world):
         "width": 600,
         "height": 60,
     }
-    assert news["image"] == [
-        {
-            "@type": "ImageObject",
-            "url": "http://testserver/static/img/social-default.png",
-            "width": 1200,
-            "height": 630,
-        }
-    ]
+    assert "image" not in news  # no lead image: the site's default picture does not illustrate the story
     assert news["articleSection"] == "Africa"
     assert news["keywords"] == ["Mali", "Russia"]
     assert news["mainEntityOfPage"] == {"@type": "WebPage", "@id": url}
@@ -135,8 +133,8 @@ def test_open_graph_and_twitter_card(client, world):
     assert meta(og, "og:image") == ["http://testserver/static/img/social-default.png"]
     assert meta(og, "og:image:width") == ["1200"]
     assert meta(og, "og:image:height") == ["630"]
-    assert meta(og, "article:published_time") == [article.published_at.isoformat()]
-    assert meta(og, "article:modified_time") == [article.published_at.isoformat()]
+    assert meta(og, "article:published_time") == [seconds(article.published_at)]
+    assert meta(og, "article:modified_time") == [seconds(article.published_at)]
     assert meta(og, "article:section") == ["Africa"]
     assert meta(og, "article:tag") == ["Mali", "Russia"]
     assert twitter(response, "card") == "summary_large_image"
@@ -151,8 +149,8 @@ def test_edited_article_reports_its_modification_time(client, world):
     response = client.get(article.get_absolute_url())
     items, og = extract(response)
 
-    assert items["NewsArticle"]["dateModified"] == edited.isoformat()
-    assert meta(og, "article:modified_time") == [edited.isoformat()]
+    assert items["NewsArticle"]["dateModified"] == seconds(edited)
+    assert meta(og, "article:modified_time") == [seconds(edited)]
 
 
 def test_lead_image_is_the_social_image(client, world):
@@ -165,8 +163,72 @@ def test_lead_image_is_the_social_image(client, world):
     assert meta(og, "og:image") == [social]
     assert (meta(og, "og:image:width"), meta(og, "og:image:height")) == (["1200"], ["630"])
     assert meta(og, "og:image:alt") == ["Soldiers unload a helicopter"]
-    assert items["NewsArticle"]["image"][0]["url"] == social
     assert twitter(response, "image") == social
+    # Until its crops are made, search engines get the page's own rendition of the lead image.
+    assert items["NewsArticle"]["image"] == [
+        {
+            "@type": "ImageObject",
+            "url": f"http://testserver/media/renditions/{article.pk}-1280.jpg",
+            "width": 1280,
+            "height": 853,
+        }
+    ]
+
+
+def test_structured_data_gives_google_the_16_9_4_3_and_1_1_crops(client, world, django_assert_num_queries):
+    article = world["article"]
+    image = make_lead_image(article)
+    for kind, (width, height) in {"1x1": (1200, 1200), "16x9": (1200, 675), "4x3": (1200, 900)}.items():
+        Rendition.objects.create(
+            image=image, spec=f"{kind}.jpeg", kind=kind, format="jpeg", width=width, height=height,
+            file=f"renditions/{article.pk}-{kind}.jpg", signature="s",
+        )  # fmt: skip
+    items, _ = extract(client.get(article.get_absolute_url()))
+
+    assert items["NewsArticle"]["image"] == [
+        {"@type": "ImageObject", "url": f"http://testserver/media/renditions/{article.pk}-{kind}.jpg", **size}
+        for kind, size in [
+            ("16x9", {"width": 1200, "height": 675}),
+            ("4x3", {"width": 1200, "height": 900}),
+            ("1x1", {"width": 1200, "height": 1200}),
+        ]
+    ]
+
+
+def test_an_article_without_a_byline_names_the_organization_with_its_url(client, world):
+    article = make_article(days=-1, headline="Agency copy", slug="agency-copy", section=world["section"])
+    items, _ = extract(client.get(article.get_absolute_url()))
+
+    assert items["NewsArticle"]["author"] == [
+        {"@type": "Organization", "name": "The Newsroom", "url": "http://testserver/"}
+    ]
+
+
+TIME_DATETIME = re.compile(r'<time datetime="([^"]*)"')
+# HTML's valid date strings allow at most three fraction digits; pages write whole seconds.
+WHOLE_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
+
+
+def test_dates_are_whole_seconds_everywhere_they_are_written(client, world):
+    """Times saved through the admin carry microseconds; no page may pass them on."""
+    article = world["article"]
+    published = datetime(2026, 3, 2, 9, 15, 30, 123456, tzinfo=UTC)
+    edited = published + timedelta(hours=2, microseconds=654321)
+    Correction.objects.create(article=article, text="An earlier version misspelt a name.")
+    Article.objects.filter(pk=article.pk).update(published_at=published, created_at=published, updated_at=edited)
+    article.refresh_from_db()
+
+    for path in (article.get_absolute_url(), "/corrections/", "/", "/section/africa/", "/search/?q=helicopters"):
+        response = client.get(path)
+        values = TIME_DATETIME.findall(response.content.decode())
+        assert values, path
+        assert all(WHOLE_SECONDS.fullmatch(value) for value in values), (path, values)
+    response = client.get(article.get_absolute_url())
+    news = extract(response)[0]["NewsArticle"]
+    assert news["datePublished"] == "2026-03-02T09:15:30+00:00"
+    assert news["dateModified"] == "2026-03-02T11:15:30+00:00"
+    assert all(WHOLE_SECONDS.fullmatch(note["datePublished"]) for note in news["correction"])
+    assert '<time datetime="2026-03-02T11:15:30+00:00">' in response.content.decode()
 
 
 def test_organisation_and_images_are_settings(client, world, settings):

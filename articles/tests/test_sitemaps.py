@@ -1,14 +1,18 @@
 """
-Sitemaps and robots.txt: an index of article, section, tag and author
-sitemaps, a Google News sitemap of the last 48 hours, and nothing unpublished
-anywhere (not even the tag or author of a draft).
+Sitemaps and robots.txt: an index of the home page, article, section, tag and
+author sitemaps, a Google News sitemap of the last 48 hours, and nothing
+unpublished anywhere (not even the tag or author of a draft). Every answer is
+checked against the sitemaps.org schemas and Google's News extension.
 """
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import time_machine
 from django.utils import timezone
+from lxml import etree
 
 from articles.models import Article
 
@@ -43,10 +47,14 @@ def world():
     return {"old": old, "fresh": fresh, "draft": draft, "scheduled": scheduled}
 
 
+SCHEMAS = etree.XMLSchema(etree.parse(Path(__file__).parent / "data" / "schemas" / "sitemaps.xsd"))
+
+
 def xml(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/xml")
+    assert SCHEMAS.validate(etree.fromstring(response.content)), SCHEMAS.error_log
     return response, ElementTree.fromstring(response.content)
 
 
@@ -54,16 +62,25 @@ def locs(tree):
     return [loc.text for loc in tree.findall(".//s:loc", NS)]
 
 
-def test_index_lists_the_four_sitemaps(client, world):
+def test_index_lists_the_five_sitemaps(client, world):
     _, tree = xml(client, "/sitemap.xml")
 
     assert tree.tag == f"{{{NS['s']}}}sitemapindex"
     assert locs(tree) == [
+        "http://testserver/sitemap-pages.xml",
         "http://testserver/sitemap-articles.xml",
         "http://testserver/sitemap-sections.xml",
         "http://testserver/sitemap-tags.xml",
         "http://testserver/sitemap-authors.xml",
     ]
+
+
+def test_the_home_page_is_in_a_sitemap_modified_when_the_newest_article_appeared(client, world):
+    _, tree = xml(client, "/sitemap-pages.xml")
+
+    assert locs(tree) == ["http://testserver/"]
+    # The scheduled article is newer, but not on the home page yet.
+    assert tree.find(".//s:lastmod", NS).text == timezone.localdate(world["fresh"].published_at).isoformat()
 
 
 def test_article_sitemap_lists_published_articles_with_lastmod(client, world):
@@ -108,6 +125,8 @@ def test_news_sitemap_has_the_last_48_hours_in_the_news_namespace(client, world)
     assert news.find("news:title", NS).text == "Fresh <news>"
     published = datetime.fromisoformat(news.find("news:publication_date", NS).text)
     assert published == world["fresh"].published_at.replace(microsecond=0)
+    lastmod = datetime.fromisoformat(urls[0].find("s:lastmod", NS).text)
+    assert lastmod == world["fresh"].updated_at.replace(microsecond=0)
     for hidden in (b"Old &amp; news", b"Draft story", b"Scheduled story"):
         assert hidden not in response.content
 
@@ -121,11 +140,41 @@ def test_news_sitemap_takes_the_language_and_name_from_settings(client, world, s
     assert tree.find(".//news:language", NS).text == "fr"
 
 
-def test_news_sitemap_is_empty_but_valid_without_recent_news(client):
-    make_article(days=-3)
+def test_without_recent_news_the_news_sitemap_lists_the_newest_article_without_news_metadata(client):
+    """Never an empty <urlset> (the schema wants a <url>); Google allows older URLs without <news:news>."""
+    older = make_article(days=-5, slug="older")
+    newest = make_article(days=-3, slug="newest")
+    response, tree = xml(client, "/news-sitemap.xml")
+
+    assert locs(tree) == [f"http://testserver{newest.get_absolute_url()}"]
+    assert tree.find(".//news:news", NS) is None
+    assert older.slug.encode() not in response.content
+
+
+def test_news_sitemap_of_a_site_with_no_article_lists_the_home_page(client):
+    make_article(days=-1, status=DRAFT)
     _, tree = xml(client, "/news-sitemap.xml")
 
-    assert tree.findall("s:url", NS) == []
+    assert locs(tree) == ["http://testserver/"]
+    assert tree.find(".//news:news", NS) is None
+
+
+def test_cached_news_sitemap_expires_when_its_oldest_entry_leaves_the_window(client, settings):
+    """No write happens when an article turns 48 hours old: the cached copy must not outlive that moment."""
+    settings.NEWSROOM_CACHE_PAGES = True
+    settings.NEWSROOM_CACHE_SECONDS = 24 * 3600
+    now = timezone.now()
+    older = make_article(published_at=now - timedelta(hours=47), slug="older")
+    newer = make_article(published_at=now - timedelta(hours=30), slug="newer")
+    with time_machine.travel(now, tick=False):
+        response, tree = xml(client, "/news-sitemap.xml")
+        assert locs(tree) == [f"http://testserver{a.get_absolute_url()}" for a in (newer, older)]
+        assert "s-maxage=3600" in response["Cache-Control"]  # the older one leaves in an hour
+    with time_machine.travel(now + timedelta(minutes=59), tick=False):
+        assert b"older" in client.get("/news-sitemap.xml").content  # still in the window (and cached)
+    with time_machine.travel(now + timedelta(hours=1, seconds=1), tick=False):
+        _, tree = xml(client, "/news-sitemap.xml")
+        assert locs(tree) == [f"http://testserver{newer.get_absolute_url()}"]
 
 
 def test_scheduled_article_enters_the_sitemaps_when_its_time_comes(client, world, monkeypatch):
@@ -163,12 +212,13 @@ def test_sitemaps_use_the_requested_host_and_scheme(client, world, settings):
 @pytest.mark.parametrize(
     ("path", "queries"),
     [
-        ("/sitemap.xml", 8),  # per sitemap: its page count and its latest lastmod
+        ("/sitemap.xml", 9),  # per sitemap: its page count and its latest lastmod (the home page's: no count)
         ("/sitemap-articles.xml", 2),  # count, items
         ("/sitemap-sections.xml", 2),
         ("/sitemap-tags.xml", 2),
         ("/sitemap-authors.xml", 2),
-        ("/news-sitemap.xml", 2),
+        ("/sitemap-pages.xml", 1),  # the newest publication
+        ("/news-sitemap.xml", 1),  # the window's articles (a list: no count)
         ("/robots.txt", 0),
     ],
 )

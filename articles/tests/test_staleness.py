@@ -8,7 +8,8 @@ link, add a correction, change the lead image or its photo, rename and merge
 tags, delete, put a story on the front page or move or take it off, post or
 take down a breaking-news banner; post, edit and delete live updates, start and
 end live coverage) and moves the clock (past scheduled times
-and front-page and banner end times), on a running site with the page cache on.
+front-page and banner end times, and an
+article's leaving the news sitemap's 48 hours), on a running site with the page cache on.
 After every step, every public page of a small corpus is fetched once through
 the cache (which warms it) and compared with a fresh render of the same
 request with the cache off: the same status, redirect, content type and
@@ -69,7 +70,7 @@ from articles.models import (
     Section,
     Tag,
 )
-from articles.sitemaps import sitemaps
+from articles.sitemaps import NEWS_WINDOW, sitemaps
 
 from .factories import make_image
 
@@ -275,6 +276,10 @@ def build_corpus(editor):
     articles["comet-sighted"].save()
     set_live_coverage(articles["vote-count"], True, False)
     post_live_update(articles["vote-count"], "Counting begins", True)
+
+
+def in_news_window():
+    return Article.objects.published().filter(published_at__gte=timezone.now() - NEWS_WINDOW)
 
 
 def signed(delta):
@@ -623,6 +628,14 @@ class StalenessMachine(RuleBasedStateMachine):
         end = ends[index % len(ends)]
         note(f"the clock moves to the end time {end}{signed(past)}")
         self.traveller.move_to(end + past)
+
+    @precondition(lambda self: in_news_window().exists())
+    @rule(index=INDEX, past=st.sampled_from(NUDGES[1:]))
+    def wait_for_news_window_edge(self, index, past):
+        """The clock moves to when an article leaves the news sitemap's window, or just past it (no write)."""
+        article = self.pick(in_news_window(), index)
+        note(f"the clock moves to {article.slug}'s {NEWS_WINDOW} in the news{signed(past)}")
+        self.traveller.move_to(article.published_at + NEWS_WINDOW + past)
 
     # The proof ------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.defaults import server_error
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from articles.models import Article, Tag
+from articles.models import Article, Correction, Tag
 
 from .factories import make_article, make_author, make_image, make_section, relate
 
@@ -578,6 +578,37 @@ def test_every_public_url_has_exactly_one_h1(client, admin_client, newsroom):
         assert h1_count(admin_client.get(newsroom[hidden].get_absolute_url())) == 1
 
 
+def test_every_public_page_has_one_labelled_search_landmark(client, newsroom):
+    """The search page has its own form, so the header's is left out there: never two unnamed landmarks."""
+    urls = [path for path, _canonical, _description in public_pages(newsroom)] + ["/search/?q=story"]
+
+    for url in urls:
+        forms = re.findall(r"<form[^>]*>", client.get(url).content.decode())
+        landmarks = [form for form in forms if 'role="search"' in form]
+        assert len(landmarks) == 1, url
+        assert re.search(r'aria-label="[^"]+"', landmarks[0]), url
+    assert 'id="site-search-q"' not in client.get("/search/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<h3>Background</h3><p>a</p><h4>Detail</h4>", ["h2", "h3"]),  # jumps from the headline's h1 to h3
+        ("<h2>One</h2><h4>Two</h4><h2>Three</h2>", ["h2", "h3", "h2"]),  # skips a level inside
+        ("<h2>One</h2><h3>Two</h3>", ["h2", "h3"]),  # already right: untouched
+    ],
+)
+def test_body_headings_follow_the_headline_without_skipping_a_level(client, body, expected):
+    article = make_article(days=-1)
+    Article.objects.filter(pk=article.pk).update(body=body)  # stored before the editor's levels were fixed
+
+    html = client.get(article.get_absolute_url()).content.decode()
+    body_html = html.split('<div class="article-body">', 1)[1].split("</div>", 1)[0]
+
+    assert re.findall(r"<(h[1-6])>", body_html) == expected
+    assert re.findall(r"</(h[1-6])>", body_html) == expected
+
+
 def test_empty_lists_say_so_and_still_have_one_h1(client):
     section = make_section("Empty")
 
@@ -609,11 +640,36 @@ def test_home_is_paginated_newest_first(client, twenty_five):
     assert [teaser_headlines(page) for page in pages] == [headlines[:10], headlines[10:20], headlines[20:]]
     assertContains(pages[0], "<span>Page 1</span>", html=True)
     assertContains(pages[2], "<span>Page 3</span>", html=True)
-    assertContains(pages[0], '<a rel="next" href="?page=2">Older →</a>', html=True)
+    assertContains(pages[0], '<a rel="next" href="/?page=2">Older →</a>', html=True)
     assertNotContains(pages[0], 'rel="prev"')
-    assertContains(pages[1], '<a rel="prev" href="?page=1">← Newer</a>', html=True)
-    assertContains(pages[1], '<a rel="next" href="?page=3">Older →</a>', html=True)
+    # Page 1 is the list's own address (never ?page=1, a duplicate of it).
+    assertContains(pages[1], '<a rel="prev" href="/">← Newer</a>', html=True)
+    assertContains(pages[1], '<a rel="next" href="/?page=3">Older →</a>', html=True)
+    assertContains(pages[2], '<a rel="prev" href="/?page=2">← Newer</a>', html=True)
     assertNotContains(pages[2], 'rel="next"')
+
+
+@pytest.mark.parametrize("path", ["/", "/section/economy/", "/corrections/", "/2026/01/"])
+def test_each_page_of_a_list_has_its_own_title_and_description(client, twenty_five, path):
+    first_day = twenty_five[-1].published_at
+    Article.objects.filter(pk__in=[a.pk for a in twenty_five]).update(published_at=first_day)
+    for article in twenty_five:
+        Correction.objects.create(article=article, text=f"A correction to {article.headline}.")
+    path = path.replace("/2026/01/", timezone.localtime(first_day).strftime("/%Y/%m/"))
+    first, second = client.get(path), client.get(f"{path}?page=2")
+
+    assert first.status_code == second.status_code == 200
+    assertContains(second, f'<a rel="prev" href="{path}">← Newer</a>', html=True)
+    assert description(second) == f"{description(first)} Page 2."
+    assert title(second) != title(first) and "page 2" in title(second)
+
+
+def description(response):
+    return re.search(r'<meta name="description" content="([^"]*)">', response.content.decode()).group(1)
+
+
+def title(response):
+    return re.search(r"<title>([^<]*)</title>", response.content.decode()).group(1)
 
 
 def test_home_without_a_second_page_shows_no_pagination(client):
