@@ -118,9 +118,12 @@ def _in_model_order(model, names):
 
 
 IMAGE_FIELDS = _in_model_order(
-    Image, {"id", "file", "alt_text", "caption", "credit", "width", "height", "focal_x", "focal_y", "sha256"}
+    Image,
+    {"id", "file", "file_size", "alt_text", "caption", "credit", "width", "height", "focal_x", "focal_y", "sha256"},
 )
-RENDITION_FIELDS = _in_model_order(Rendition, {"id", "image_id", "spec", "kind", "format", "width", "height", "file"})
+RENDITION_FIELDS = _in_model_order(
+    Rendition, {"id", "image_id", "spec", "kind", "format", "width", "height", "file", "file_size"}
+)
 
 
 def load_images(ids):

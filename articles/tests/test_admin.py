@@ -581,7 +581,6 @@ def test_staff_with_publish_permission_gets_the_actions(staff_without_publish):
         "unpublish",
         "add_tag",
         "remove_tag",
-        "put_on_front_page",
     ]
 
     response = post_action(staff_without_publish, ARTICLES, "publish_now", [draft])

@@ -87,13 +87,15 @@ def test_every_figure_of_a_page_costs_one_query_together(client, django_assert_n
     assert html.count('<figure class="body-image">') == figures
 
 
-def test_an_image_without_renditions_yet_shows_its_original(client):
+def test_an_image_without_renditions_yet_shows_a_placeholder_never_the_original(client):
+    """The original may weigh megabytes: until the worker has made renditions, readers get the light placeholder."""
     image = make_image(renditions=False)
     article = make_article(body=figure(image))
 
     html = client.get(article.get_absolute_url()).content.decode()
 
-    assert f'src="{image.file.url}"' in html
+    assert image.file.url not in html
+    assert "photo-pending" in html and 'alt="' in html
 
 
 def test_a_figure_not_from_the_library_stays_as_written(client):
