@@ -183,12 +183,18 @@ def test_a_figure_comes_from_the_photo_library(open_page, newsroom, media_root):
     page.locator(".library-photo-choice", has_text="Helicopters on the tarmac").click()
     body = page.locator(".field-body .ProseMirror")
     expect(body.locator("figure img")).to_have_attribute("alt", "Helicopters on the tarmac")
-    expect(body.locator("figure figcaption")).to_have_text("Arrival at Bamako. Photo: Ana Diallo")
+    expect(body.locator("figure figcaption")).to_have_text("Arrival at Bamako.")
     page.locator("input[name=_continue]").last.click()
     expect(page.locator(".messagelist .success")).to_be_visible()
     stored = Article.objects.get(pk=newsroom["article"].pk).body
-    assert f'src="{photo.picture["src"]}"' in stored
-    assert "<figcaption>Arrival at Bamako. Photo: Ana Diallo</figcaption>" in stored
+    # Saved with the photo's id: readers get its renditions, alt text and credit from the library.
+    assert f'<figure data-image-id="{photo.pk}">' in stored and f'src="{photo.picture["src"]}"' in stored
+    assert "<figcaption>Arrival at Bamako.</figcaption>" in stored
+    reader = page.context.new_page()
+    reader.goto(newsroom["article"].get_absolute_url())
+    expect(reader.locator("figure.body-image img")).to_have_attribute("alt", "Helicopters on the tarmac")
+    expect(reader.locator("figure.body-image figcaption")).to_contain_text("Ana Diallo")
+    reader.close()
     assert not problems.take()
 
 

@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from .. import revisions
+from ..bodies import link_library_figures
 from ..html import outside_images
 from ..images import prepare_upload
 from ..models import Article, Image, Tag
@@ -85,7 +86,7 @@ class ArticleAdminForm(forms.ModelForm):
                 "Upload these to the library, then insert them from there: %(addresses)s. Nothing was saved.",
                 params={"addresses": ", ".join(outside)},
             )
-        return body
+        return link_library_figures(body)
 
     def clean(self):
         cleaned_data = super().clean()

@@ -165,3 +165,25 @@ def test_changing_an_image_refreshes_the_articles_that_show_it_in_the_body(clien
     assert "New alt text" in client.get(url).content.decode()
     with django_assert_num_queries(0):  # an article without the photo stays cached
         client.get(elsewhere.get_absolute_url())
+
+
+def test_a_figure_the_editor_inserted_by_address_is_linked_to_its_library_photo():
+    """The body editor keeps only the photo's address; saving finds the photo (rendition or original) by it."""
+    from articles.bodies import link_library_figures
+
+    rendered, original = make_image(renditions=True), make_image(renditions=False)
+    rendition_url = rendered.renditions.order_by("width").first().file.url
+    body = (
+        f'<figure><img src="{rendition_url}" alt="A"><figcaption>Edited.</figcaption></figure>'
+        f'<figure><img src="{original.file.url}" alt="B"></figure>'
+        '<figure><img src="/media/nowhere.jpg" alt="C"></figure>'
+        f'<figure data-image-id="{original.pk}"><img src="{rendition_url}" alt="D"></figure>'
+    )
+
+    linked = link_library_figures(body)
+
+    assert linked.count(f'<figure data-image-id="{rendered.pk}"><img src="{rendition_url}"') == 1
+    assert f'<figure data-image-id="{original.pk}"><img src="{original.file.url}"' in linked
+    assert '<figure><img src="/media/nowhere.jpg" alt="C"></figure>' in linked  # not in the library: as written
+    assert f'<figure data-image-id="{original.pk}"><img src="{rendition_url}" alt="D">' in linked  # already linked
+    assert link_library_figures("<p>No photos.</p>") == "<p>No photos.</p>"

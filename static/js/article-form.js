@@ -157,10 +157,11 @@
         img.width = photo.width;
         img.height = photo.height;
         figure.append(img);
-        const caption = [photo.caption, photo.credit && `Photo: ${photo.credit}`].filter(Boolean).join(" ");
-        if (caption) {
+        // The library's caption, to edit in place; the credit comes from the library on
+        // readers' pages (articles/bodies.py finds the photo by its address when saved).
+        if (photo.caption) {
             const figcaption = document.createElement("figcaption");
-            figcaption.textContent = caption;
+            figcaption.textContent = photo.caption;
             figure.append(figcaption);
         }
         return figure.outerHTML;
