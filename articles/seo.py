@@ -133,7 +133,7 @@ def structured_data_images(article, request):
     """
     The lead image for Google: its 16:9, 4:3 and 1:1 crops around the focal
     point, as Google recommends, or the lead image itself until they are made.
-    None without a lead image: the site's default picture does not show the story.
+    Nothing without a lead image: the site's default picture does not show the story.
     """
     if not article.lead_image_id:
         return []
