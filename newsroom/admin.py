@@ -4,6 +4,7 @@ recovery codes) and, when NEWSROOM_REQUIRE_2FA is on, Editors and superusers sen
 one up before anything else. Login throttling is django-axes' (settings). See docs/security.md.
 """
 
+import hashlib
 import logging
 from base64 import b32encode
 
@@ -12,6 +13,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
@@ -27,6 +30,7 @@ from articles.roles import EDITOR
 logger = logging.getLogger(__name__)
 
 RECOVERY_CODES = 10
+RESET_MAIL_INTERVAL = 15 * 60  # seconds
 # Admin pages a user who must set up two-factor authentication can still open.
 OPEN_BEFORE_ENROLMENT = {"two_factor", "logout", "password_change", "password_change_done", "jsi18n"}
 
@@ -117,6 +121,17 @@ class LoginForm(AdminAuthenticationForm):
             # django_otp marks the session as verified when the login completes.
             user.otp_device = device
         return cleaned_data
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """At most one reset mail per address every RESET_MAIL_INTERVAL, so the form cannot flood an inbox."""
+
+    def get_users(self, email):
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        if not cache.add(f"password-reset-mail:{digest}", True, RESET_MAIL_INTERVAL):
+            logger.warning("Password reset mail not sent: one went to that address less than 15 minutes ago")
+            return []
+        return super().get_users(email)
 
 
 class ConfirmAuthenticatorForm(forms.Form):

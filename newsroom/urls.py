@@ -15,6 +15,7 @@ from articles.caching import cache_public_page as cached
 from articles.caching.keys import SITEMAPS
 from articles.sitemaps import NewsSitemap, sitemaps
 
+from .admin import ThrottledPasswordResetForm
 from .health import healthz
 
 # Sitemaps list the whole site: one key for them, not one per article.
@@ -30,7 +31,7 @@ admin_look = {"site_header": admin.site.site_header, "site_title": admin.site.si
 password_reset_urls = [
     path(
         "admin/password-reset/",
-        auth_views.PasswordResetView.as_view(extra_context=admin_look),
+        auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm, extra_context=admin_look),
         name="admin_password_reset",
     ),
     path(

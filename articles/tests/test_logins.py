@@ -273,3 +273,12 @@ def test_moving_to_a_new_phone_retires_the_old_one_and_its_recovery_codes(client
     assert list(TOTPDevice.objects.filter(user=editor)) == [new_phone]
     assert not StaticToken.objects.filter(token__in=old_codes).exists()
     assert StaticToken.objects.filter(token__in=new_codes).count() == 10
+
+
+def test_password_reset_mail_goes_to_an_address_at_most_once_every_15_minutes(client, editor):
+    for _ in range(3):
+        assert client.post("/admin/password-reset/", {"email": "Amina@example.org"}).status_code == 302
+    assert len(mail.outbox) == 1
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        client.post("/admin/password-reset/", {"email": "amina@example.org"})
+    assert len(mail.outbox) == 2
