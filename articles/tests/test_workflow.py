@@ -173,10 +173,12 @@ def test_a_reporter_is_offered_only_draft(reporter_client):
     status = response.context["adminform"].form.fields["status"]
     assert [value for value, _label in status.widget.choices] == ["draft"]
     assertContains(response, "Only editors can publish or schedule an article.")
-    # And no publishing actions on the list.
+    # And no publishing actions on the list (tagging is changing: their own drafts only).
     response = reporter_client.get(ARTICLES)
     assert [name for name, _ in response.context["action_form"].fields["action"].choices if name] == [
-        "delete_selected"
+        "delete_selected",
+        "add_tag",
+        "remove_tag",
     ]
 
 
