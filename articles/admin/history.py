@@ -6,6 +6,7 @@ the newsroom adds on top (articles/revisions.py does the work).
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -162,10 +163,12 @@ class ArticleHistoryAdmin(VersionAdmin):
         if request.method == "POST":
             if not self.may_restore(request, article):
                 raise PermissionDenied
-            # What the restore replaces is kept too, even if it was saved outside the admin.
-            revisions.ensure_baseline(article)
             try:
-                restored, notes = revisions.restore_version(version=version, by=request.user)
+                with transaction.atomic():
+                    # What the restore replaces is kept too, even if it was saved outside the
+                    # admin; in the restore's transaction, so a refused restore leaves no trace.
+                    revisions.ensure_baseline(article)
+                    restored, notes = revisions.restore_version(version=version, by=request.user)
             except revisions.RestoreError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return redirect(request.path)
