@@ -254,7 +254,8 @@ class ArticleAdmin(EditingSessionsMixin, TagActionsMixin, PreviewLinksMixin, Art
 
     @admin.display(description="tags")
     def tag_list(self, article):
-        return ", ".join(tag.name for tag in article.tags.all())
+        # Sorted here: the prefetch's order is not guaranteed (PostgreSQL returned "Niger, Mali").
+        return ", ".join(sorted((tag.name for tag in article.tags.all()), key=str.casefold))
 
     def view_on_site(self, article):
         # Staff see drafts and scheduled articles at their URL, under a banner.
