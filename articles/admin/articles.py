@@ -317,7 +317,8 @@ class ArticleAdmin(
 
     @admin.display(description="tags")
     def tag_list(self, article):
-        return ", ".join(tag.name for tag in article.tags.all())
+        # Sorted here: the prefetch's order is not guaranteed (PostgreSQL returned "Niger, Mali").
+        return ", ".join(sorted((tag.name for tag in article.tags.all()), key=str.casefold))
 
     @admin.display(description="updates")
     def live_updates(self, article):

@@ -6,6 +6,7 @@ the newsroom adds on top (articles/revisions.py does the work).
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -173,12 +174,14 @@ class ArticleHistoryAdmin(VersionAdmin):
             if not self.may_restore(request, article):
                 raise PermissionDenied
             with_publication = request.POST.get("with_publication") == "yes"
-            # What the restore replaces is kept too, even if it was saved outside the admin.
-            revisions.ensure_baseline(article)
             try:
-                restored, notes = revisions.restore_version(
-                    version=version, by=request.user, with_publication=with_publication
-                )
+                with transaction.atomic():
+                    # What the restore replaces is kept too, even if it was saved outside the
+                    # admin; in the restore's transaction, so a refused restore leaves no trace.
+                    revisions.ensure_baseline(article)
+                    restored, notes = revisions.restore_version(
+                        version=version, by=request.user, with_publication=with_publication
+                    )
             except revisions.RestoreError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return redirect(request.path)

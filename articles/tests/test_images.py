@@ -768,8 +768,19 @@ def test_chooser_searches_images_and_returns_thumbnails(admin_client):
         CHOOSER, {"term": "timbuktu", "app_label": "articles", "model_name": "article", "field_name": "lead_image"}
     )
 
+    # With what the body editor needs to insert it as a figure.
     assert response.json()["results"] == [
-        {"id": str(image.pk), "text": "Dunes near Timbuktu", "thumbnail": image.thumbnail_url}
+        {
+            "id": str(image.pk),
+            "text": "Dunes near Timbuktu",
+            "thumbnail": image.thumbnail_url,
+            "src": image.picture["src"],
+            "width": image.picture["width"],
+            "height": image.picture["height"],
+            "alt": "Dunes near Timbuktu",
+            "caption": "Sand",
+            "credit": "AFP",
+        }
     ]
     assert image.thumbnail_url.endswith(".jpg") and "/w160-" in image.thumbnail_url
 

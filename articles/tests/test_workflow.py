@@ -179,10 +179,12 @@ def test_a_reporter_is_offered_only_draft(reporter_client):
     assert "status" not in response.context["adminform"].form.fields
     assertContains(response, '<input type="submit" value="Save draft" name="_continue" class="default">', html=True)
     assertNotContains(response, 'name="_publish"')
-    # And no publishing actions on the list.
+    # And no publishing actions on the list (tagging is changing: their own drafts only).
     response = reporter_client.get(ARTICLES)
     assert [name for name, _ in response.context["action_form"].fields["action"].choices if name] == [
-        "delete_selected"
+        "delete_selected",
+        "add_tag",
+        "remove_tag",
     ]
 
 
