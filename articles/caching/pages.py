@@ -96,10 +96,10 @@ def is_current(keys, clock):
 
 def page_expiry():
     """
-    When a page rendered from now on expires: (here, in shared caches), as Unix
-    times. NEWSROOM_CACHE_SECONDS from now, but never past the next scheduled
-    publication, which changes lists unannounced. Read before rendering, so a
-    publication that comes while the page renders is never outlived.
+    The next scheduled publication, which changes lists unannounced, as the
+    Unix times a page rendered from now on must expire by: (here, in shared
+    caches); (None, None) when nothing is scheduled. Read before rendering, so
+    a publication that comes while the page renders is never outlived.
 
     Shared caches see s-maxage, so for them the expiry is the start of the
     SHARED_EXPIRY_GRID slot holding that publication: the header does not tell
@@ -108,13 +108,17 @@ def page_expiry():
     """
     from ..models import Article
 
-    now = int(time.time())
-    expires = now + settings.NEWSROOM_CACHE_SECONDS
     upcoming = Article.objects.scheduled().order_by("published_at").values_list("published_at", flat=True).first()
-    if upcoming is None or upcoming.timestamp() >= expires:
-        return expires, expires
+    if upcoming is None:
+        return None, None
     publication = int(upcoming.timestamp())
     return publication, publication - publication % SHARED_EXPIRY_GRID
+
+
+def seconds_until(expiry, now):
+    """NEWSROOM_CACHE_SECONDS, or fewer to end by `expiry` (a Unix time, or None)."""
+    seconds = settings.NEWSROOM_CACHE_SECONDS
+    return seconds if expiry is None else max(0, min(seconds, expiry - now))
 
 
 @dataclass
@@ -282,10 +286,10 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
             expires=0,
         )
         now = int(time.time())
-        timeout, shared_timeout = max(0, expires - now), max(0, shared_expires - now)
+        timeout, shared_timeout = seconds_until(expires, now), seconds_until(shared_expires, now)
         if enabled() and clock is not None:
             if timeout > 0 and is_current(page.keys, clock):
-                page.expires, page.shared_expires = expires, shared_expires
+                page.expires, page.shared_expires = now + timeout, now + shared_timeout
                 key = page_key(request, parameters)
                 quietly(cache.set, key, page, timeout=timeout)
                 caches["local_pages"].set(key, page, timeout=timeout)
