@@ -116,23 +116,28 @@ def next_change_time():
 
 def page_expiry():
     """
-    When a page rendered from now on expires: (here, in shared caches), as Unix
-    times. NEWSROOM_CACHE_SECONDS from now, but never past the next change
-    nobody announces (next_change_time()). Read before rendering, so a
-    publication that comes while the page renders is never outlived.
+    The next change nobody announces (next_change_time(): a scheduled
+    publication, a front-page slot's or banner's end), as the Unix times a page
+    rendered from now on must expire by: (here, in shared caches); (None, None)
+    when there is none. Read before rendering, so a change that comes while the
+    page renders is never outlived.
 
     Shared caches see s-maxage, so for them the expiry is the start of the
     SHARED_EXPIRY_GRID slot holding that publication: the header does not tell
     anyone the second an embargoed story goes out, and a repeated request
     cannot narrow it down (every response in a slot gives the same expiry).
     """
-    now = int(time.time())
-    expires = now + settings.NEWSROOM_CACHE_SECONDS
     upcoming = next_change_time()
-    if upcoming is None or upcoming.timestamp() >= expires:
-        return expires, expires
+    if upcoming is None:
+        return None, None
     change = int(upcoming.timestamp())
     return change, change - change % SHARED_EXPIRY_GRID
+
+
+def seconds_until(expiry, now):
+    """NEWSROOM_CACHE_SECONDS, or fewer to end by `expiry` (a Unix time, or None)."""
+    seconds = settings.NEWSROOM_CACHE_SECONDS
+    return seconds if expiry is None else max(0, min(seconds, expiry - now))
 
 
 @dataclass
@@ -279,7 +284,7 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
 
         clock = quietly(read_clock) if enabled() else None  # before rendering: changes from now on make it stale
         # Before rendering too: publications from now on are not on it.
-        expires, shared_expires = page_expiry() if caching else (0, 0)
+        expires, shared_expires = page_expiry() if caching else (None, None)
         with page_keys.collecting(*keys, instances=instances) as shown:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
@@ -311,12 +316,14 @@ def cache_public_page(view=None, *, keys=(), instances=True, parameters=()):
             return get_conditional_response(request, etag=page.etag, response=response)
         if shown.changes_at is not None:  # what it shows changes with time alone (the news sitemap's window)
             edge = int(shown.changes_at.timestamp())
-            expires, shared_expires = min(expires, edge), min(shared_expires, edge - edge % SHARED_EXPIRY_GRID)
+            shared_edge = edge - edge % SHARED_EXPIRY_GRID
+            expires = edge if expires is None else min(expires, edge)
+            shared_expires = shared_edge if shared_expires is None else min(shared_expires, shared_edge)
         now = int(time.time())
-        timeout, shared_timeout = max(0, expires - now), max(0, shared_expires - now)
+        timeout, shared_timeout = seconds_until(expires, now), seconds_until(shared_expires, now)
         if enabled() and clock is not None:
             if timeout > 0 and is_current(page.keys, clock):
-                page.expires, page.shared_expires = expires, shared_expires
+                page.expires, page.shared_expires = now + timeout, now + shared_timeout
                 key = page_key(request, parameters)
                 quietly(cache.set, key, page, timeout=timeout)
                 caches["local_pages"].set(key, page, timeout=timeout)

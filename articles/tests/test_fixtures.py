@@ -237,7 +237,7 @@ BAD_FIXTURES = {
     "tag-name-differing-only-in-width-and-invisibles": (
         IntegrityError,
         {"model": "articles.tag", "fields": {"name": "Ｍali\u200b", "slug": "mali-wide"}},
-        r"articles_tag[._]key",
+        r"articles_tag[._](name|key)",  # stored as "Mali": taggit's unique name may object first
     ),
     "unknown-status": (
         IntegrityError,
