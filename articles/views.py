@@ -82,7 +82,8 @@ class HomeView(PublishedArticlesMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         shows(FRONT_PAGE)
-        self.sections = list(Section.objects.all())  # also the header's menu
+        # Also the header's menu: sections with a published story (a draft's section stays unseen).
+        self.sections = list(with_published_articles(Section.objects.all()))
         self.curated = list(
             Article.objects.published()
             .filter(front_page_slot__in=FrontPageSlot.objects.current())

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .articles import Article
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 
 # Stories per section block on the curated home page.
 SECTION_BLOCK_SIZE = 3
@@ -118,6 +118,7 @@ class BreakingNews(models.Model):
                 name="breakingnews_url_is_a_link",
                 violation_error_message="The link must be an address on this site (/…) or start with https://.",
             ),
+            *max_length_checks("breakingnews", text=200, url=500),
         ]
 
     def __str__(self):

@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 
 from ..fields import SanitizedHTMLField
 from .articles import Article
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 from .taxonomy import Author
 
 
@@ -46,6 +46,7 @@ class LiveUpdate(models.Model):
     class Meta:
         ordering = ["-posted_at", "-id"]
         indexes = [models.Index(fields=["article", "-posted_at", "-id"], name="liveupdate_article_time_idx")]
+        constraints = max_length_checks("liveupdate", title=255)
         verbose_name = "live update"
 
     def __str__(self):

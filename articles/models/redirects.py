@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from .articles import Article
+from .base import max_length_checks
 
 
 class ArticleRedirectQuerySet(models.QuerySet):
@@ -38,6 +39,7 @@ class ArticleRedirect(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "old address"
         verbose_name_plural = "old addresses"
+        constraints = max_length_checks("articleredirect", old_path=300)
 
     def __str__(self):
         return f"{self.old_path} → “{self.article}”"

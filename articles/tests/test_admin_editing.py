@@ -80,7 +80,7 @@ def test_the_comparison_shows_the_text_readers_read_with_formatting_changes(edit
 
 
 def test_two_ten_thousand_word_bodies_compare_in_well_under_a_second(editor_client, editor):
-    article = make_article(body=long_body(1))
+    article = make_article(ready=True, body=long_body(1))
     first = keep_revision(article, editor)
     Article.objects.filter(pk=article.pk).update(body=long_body(2))
     second = keep_revision(article, editor)
@@ -99,7 +99,7 @@ def test_two_ten_thousand_word_bodies_compare_in_well_under_a_second(editor_clie
 def test_the_edit_conflict_page_comes_back_with_a_long_text_intact(client, editor):
     """A conflict on a 10,000-word story: the conflict page, at once, with every word the editor typed."""
     second_editor = member_of("Editor", "sam")
-    article = make_article(body=long_body(3))
+    article = make_article(ready=True, body=long_body(3))
     keep_revision(article, editor)
     first = login(client.__class__(), editor)
     second = login(client.__class__(), second_editor)
@@ -137,7 +137,7 @@ def editing_url(article):
 
 def test_opening_an_article_another_editor_has_open_says_who_and_since_when(two_editors):
     eddie, sam = two_editors
-    article = make_article()
+    article = make_article(ready=True)
     opened = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     with time_machine.travel(opened, tick=False):
         first = sam.get(change_url(article))
@@ -155,7 +155,7 @@ def test_opening_an_article_another_editor_has_open_says_who_and_since_when(two_
 
 def test_the_soft_lock_expires_unless_the_open_form_pings(two_editors):
     eddie, sam = two_editors
-    article = make_article()
+    article = make_article(ready=True)
     opened = timezone.now()
     with time_machine.travel(opened, tick=False):
         sam.get(change_url(article))
@@ -179,7 +179,7 @@ def test_the_soft_lock_expires_unless_the_open_form_pings(two_editors):
 
 def test_closing_the_form_releases_the_lock_at_once(two_editors):
     eddie, sam = two_editors
-    article = make_article()
+    article = make_article(ready=True)
     sam.get(change_url(article))
     assert sam.post(editing_url(article), {"closed": "1"}).status_code == 200
     assert eddie.get(change_url(article)).context["others_editing"] == []
@@ -187,7 +187,7 @@ def test_closing_the_form_releases_the_lock_at_once(two_editors):
 
 def test_the_ping_is_a_post_by_someone_who_may_edit_the_article(two_editors, client):
     eddie, _ = two_editors
-    article = make_article()
+    article = make_article(ready=True)
     assert eddie.get(editing_url(article)).status_code == 405
     reporter = login(client.__class__(), member_of("Reporter", "rita"))
     # A reporter may not edit a published article, so may not hold it either.
@@ -199,7 +199,7 @@ def test_the_ping_is_a_post_by_someone_who_may_edit_the_article(two_editors, cli
 def test_the_save_time_conflict_check_stays(two_editors):
     """The soft lock only warns: two editors who both save still get the conflict page for the second save."""
     eddie, sam = two_editors
-    article = make_article(headline="Original headline")
+    article = make_article(ready=True, headline="Original headline")
     url = change_url(article)
     eddie_data = form_data(eddie, url, headline="Eddie's headline")
     sam_data = form_data(sam, url, headline="Sam's headline")
@@ -225,8 +225,8 @@ def tag_names(article):
 
 def test_adding_a_tag_asks_which_then_tags_each_selected_article_with_a_revision(editor_client, editor):
     mali = Tag.objects.create(name="Mali")
-    first, second = make_article(tags=["Army"]), make_article(tags=["Mali"])
-    untouched = make_article()
+    first, second = make_article(ready=True, tags=["Army"]), make_article(ready=True, tags=["Mali"])
+    untouched = make_article(ready=True)
 
     page = tag_action(editor_client, "add_tag", [first, second])
     assert page.status_code == 200
@@ -252,7 +252,7 @@ def test_adding_a_tag_asks_which_then_tags_each_selected_article_with_a_revision
 
 
 def test_a_new_tag_is_created_only_when_named_deliberately(editor_client):
-    article = make_article()
+    article = make_article(ready=True)
     Tag.objects.create(name="Mali")
 
     # A new name that matches an existing tag in another case is refused, with the existing one named.
@@ -271,8 +271,8 @@ def test_a_new_tag_is_created_only_when_named_deliberately(editor_client):
 
 
 def test_removing_a_tag_offers_the_tags_of_the_selection_with_counts(editor_client):
-    first, second = make_article(tags=["Mali", "Army"]), make_article(tags=["Mali"])
-    other = make_article(tags=["Mali"])
+    first, second = make_article(ready=True, tags=["Mali", "Army"]), make_article(ready=True, tags=["Mali"])
+    other = make_article(ready=True, tags=["Mali"])
 
     page = tag_action(editor_client, "remove_tag", [first, second])
     assertContains(page, "Mali (on 2 of them)")
@@ -289,8 +289,8 @@ def test_removing_a_tag_offers_the_tags_of_the_selection_with_counts(editor_clie
 def test_a_tag_action_touches_only_what_the_user_may_change(client):
     reporter = member_of("Reporter", "rita")
     reporter_client = login(client, reporter)
-    own = make_article(status=Article.Status.DRAFT, created_by=reporter)
-    live = make_article()
+    own = make_article(ready=True, status=Article.Status.DRAFT, created_by=reporter)
+    live = make_article(ready=True)
     mali = Tag.objects.create(name="Mali")
 
     response = tag_action(reporter_client, "add_tag", [own, live], apply="1", tag=mali.pk)
@@ -303,9 +303,9 @@ def test_a_tag_action_touches_only_what_the_user_may_change(client):
 
 @pytest.mark.page_cache
 def test_a_tag_added_in_bulk_shows_on_the_cached_tag_page(editor_client, client):
-    article = make_article(headline="Helicopters arrive")
+    article = make_article(ready=True, headline="Helicopters arrive")
     mali = Tag.objects.create(name="Mali")
-    make_article(tags=[mali])
+    make_article(ready=True, tags=[mali])
     url = mali.get_absolute_url()
     assertNotContains(client.get(url), "Helicopters arrive")
     tag_action(editor_client, "add_tag", [article], apply="1", tag=mali.pk)
@@ -316,7 +316,7 @@ def test_a_tag_added_in_bulk_shows_on_the_cached_tag_page(editor_client, client)
 
 
 def test_an_image_from_another_site_is_refused_with_the_text_kept(editor_client):
-    article = make_article(body="<p>Before.</p>")
+    article = make_article(ready=True, body="<p>Before.</p>")
     url = change_url(article)
     body = '<p>Typed with care.</p><figure><img src="https://elsewhere.example/cat.jpg" alt="A cat"></figure>'
 
@@ -356,7 +356,7 @@ def test_the_editor_is_configured_as_the_newsroom_writes():
 def test_every_inline_field_has_a_name_and_dates_show_their_format(editor_client, editor):
     from .factories import make_author
 
-    article = make_article(authors=[make_author("Ana")])
+    article = make_article(ready=True, authors=[make_author("Ana")])
     response = editor_client.get(change_url(article))
 
     assertContains(response, 'aria-label="Position (author 1)"')
@@ -368,14 +368,14 @@ def test_every_inline_field_has_a_name_and_dates_show_their_format(editor_client
 
 
 def test_the_article_list_labels_its_photo_column_and_keeps_badges_whole(admin_client):
-    make_article()
+    make_article(ready=True)
     response = admin_client.get(ARTICLES)
     assertContains(response, 'class="column-thumbnail"')
     assert "photo" in [str(header["text"]) for header in response.context["result_headers"]]
 
 
 def test_custom_admin_pages_use_the_admins_breadcrumbs(admin_client):
-    draft = make_article(status=Article.Status.DRAFT)
+    draft = make_article(ready=True, status=Article.Status.DRAFT)
     for url in [
         f"{ARTICLES}{draft.pk}/preview-links/",
         f"{ARTICLES}{draft.pk}/history/compare/",
@@ -402,7 +402,7 @@ def test_the_photo_chooser_gives_what_a_figure_needs(admin_client, settings, tmp
 
 
 def test_a_restore_keeps_a_revision_of_what_it_replaced(editor_client, editor):
-    article = make_article(headline="First headline")
+    article = make_article(ready=True, headline="First headline")
     first = keep_revision(article, editor)
     # Changed outside the admin (an import, the shell): no revision holds this state yet.
     Article.objects.filter(pk=article.pk).update(headline="Imported headline", version=7)

@@ -108,7 +108,8 @@ def test_wire_text_from_import_article_reaches_feeds_as_text(client, tmp_path):
     headline, standfirst = PAYLOADS[1], PAYLOADS[0]
     page.write_text(f"{headline}\n\n{standfirst}\n\nA first paragraph.\n")
     yesterday = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    call_command("import_article", str(page), publish_at=yesterday, verbosity=0)
+    make_section("Africa", slug="africa")  # publishing asks for a section and a credit
+    call_command("import_article", str(page), publish_at=yesterday, section="africa", credit="Wire", verbosity=0)
     for kind in ("rss", "atom"):
         (entry,) = parse(client, reverse(f"articles:latest-{kind}")).entries
         assert shown(entry.title_detail) == (headline, [])

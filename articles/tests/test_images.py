@@ -942,7 +942,8 @@ def test_an_encoder_failure_keeps_the_other_renditions_and_marks_the_image_faile
     assert image.renditions_status == Image.RenditionsStatus.FAILED
     assert image.renditions_attempts == 1
     assert "w640.webp: encoder error -2" in image.renditions_error
-    assert image.renditions.filter(format=Rendition.Format.JPEG).count() == 4  # 160, 320, 640 and the social card
+    # 160, 320, 640, the social card and the 16:9, 4:3 and 1:1 crops for structured data
+    assert image.renditions.filter(format=Rendition.Format.JPEG).count() == 7
     assert not image.renditions.filter(format=Rendition.Format.WEBP).exists()
 
     monkeypatch.setattr(images, "_encode", encode_rendition)

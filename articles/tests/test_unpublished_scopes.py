@@ -31,7 +31,7 @@ def secret():
     """A draft and a scheduled story, alone in their section, tag and author."""
     section = make_section("Investigations", slug="investigations", description="Our secret project.")
     author = make_author("Deep Throat", slug="deep-throat", bio="A source.")
-    draft = make_article(status=DRAFT, section=section, authors=[author], tags=["Embargo"])
+    draft = make_article(status=DRAFT, section=section, authors=[author], tags=["Embargo"], ready=True)
     scheduled = make_article(days=1, section=section, authors=[author], tags=["Embargo"])
     make_article(days=-2, headline="Public story")  # the site has news
     return {"section": section, "author": author, "draft": draft, "scheduled": scheduled}
