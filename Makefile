@@ -94,10 +94,7 @@ bench: $(VENV)/.installed
 
 # Load test: 60 s at 64 connections on public pages while an editor publishes through the admin
 # (LOADTEST_SECONDS, LOADTEST_N, DATABASE_URL, REDIS_URL: see bench/loadtest.py). Exits 1 on a missed target.
-load# Test processes (pytest-xdist): one per core; TEST_WORKERS=0 runs in this process (for pdb).
-TEST_WORKERS ?= 2
-
-test: $(VENV)/.installed-dev
+loadtest: $(VENV)/.installed-dev
 	$(PY) bench/loadtest.py
 
 # Fault test: restarts the local PostgreSQL (pg_ctlcluster) under load; every client of it is cut off
@@ -118,6 +115,9 @@ audit: $(VENV)/.installed var/secret_key $(LIGHTHOUSE)
 	@bin/ensure-chromium
 	$(DEMO_ENV) DATABASE_URL=sqlite:///$(CURDIR)/var/audit.sqlite3 CHROME_PATH=/usr/bin/chromium \
 		$(PY) bin/audit --port $(AUDIT_PORT)
+
+# Test processes (pytest-xdist): one per core; TEST_WORKERS=0 runs in this process (for pdb).
+TEST_WORKERS ?= 2
 
 test: $(VENV)/.installed-dev
 	@bin/ensure-chromium
