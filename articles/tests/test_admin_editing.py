@@ -5,7 +5,6 @@ else is editing an article.
 """
 
 import random
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,19 +78,16 @@ def test_the_comparison_shows_the_text_readers_read_with_formatting_changes(edit
     assert "An earlier version misquoted the minister." in changes["Corrections and updates"].new
 
 
-def test_two_ten_thousand_word_bodies_compare_in_well_under_a_second(editor_client, editor):
+def test_two_ten_thousand_word_bodies_compare_within_the_budget(editor_client, editor):
+    """Unbounded, this took 30 s and a worker timeout; the cost bound itself is counted in test_diff.py."""
     article = make_article(ready=True, body=long_body(1))
     first = keep_revision(article, editor)
     Article.objects.filter(pk=article.pk).update(body=long_body(2))
     second = keep_revision(article, editor)
 
-    started = time.monotonic()
     response = editor_client.get(f"{ARTICLES}{article.pk}/history/compare/", {"from": first.pk, "to": second.pk})
-    elapsed = time.monotonic() - started
 
     assert response.status_code == 200
-    # Not a speed target (those are never timed tests): unbounded, this took 30 s and a worker timeout.
-    assert elapsed < 5
     (body,) = [change for change in response.context["changes"] if change.label == "Body"]
     assert not body.diff.too_large
 
@@ -109,10 +105,8 @@ def test_the_edit_conflict_page_comes_back_with_a_long_text_intact(client, edito
     second_data = form_data(second, url, body=typed)
     assert first.post(url, first_data).status_code == 302
 
-    started = time.monotonic()
     response = second.post(url, second_data)
 
-    assert time.monotonic() - started < 10
     assert response.status_code == 200
     assertContains(response, "Edit conflict: nothing was saved.")
     assert response.context["adminform"].form["body"].value() == typed
