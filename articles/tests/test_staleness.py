@@ -584,7 +584,8 @@ class StalenessMachine(RuleBasedStateMachine):
         description = f"move {slot.article.slug} to place {position} on the front page"
         self.edit(description, move_on_front_page, slot, position)
 
-    @rule(offset=st.one_of(st.none(), st.sampled_from(OFFSETS[3:])))
+    # A banner ends after it starts (a database constraint): end times from now on only.
+    @rule(offset=st.one_of(st.none(), st.sampled_from([offset for offset in OFFSETS if offset > timedelta(0)])))
     def post_banner(self, offset):
         text = self.new_name("Breaking")
         ends_at = offset and timezone.now() + offset
