@@ -210,8 +210,9 @@ def article_change(pk, before, after):
     if after and after.is_live:
         # Its new neighbours in every scope link to it now; pages that linked to it carry its key already.
         article = Article.objects.get(pk=pk)
-        scopes = [None, *([Article.objects.filter(section_id=after.section_id)] if after.section_id else [])]
-        scopes += [Article.objects.filter(tags=tag) for tag in after.tag_ids]
+        # Scopes as get_links() takes them: the Section or Tag itself (a queryset would read as the whole site).
+        scopes = [None, *([Section(pk=after.section_id)] if after.section_id else [])]
+        scopes += [Tag(pk=tag) for tag in after.tag_ids]
         for scope in scopes:
             keys |= {key("article", other.pk) for other in article.get_previous_and_next_published(scope) if other}
         # Curated related lists that point at it (hidden while it was not live).

@@ -21,6 +21,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.caching import keys
 from articles.caching import pages as page_cache
@@ -611,3 +612,21 @@ def test_two_servers_sharing_redis_see_an_edit_at_once(tmp_path, server_database
         keys = list(client.scan_iter(f"{prefix}:*"))
         if keys:
             client.delete(*keys)
+
+
+def test_a_move_makes_its_new_neighbours_in_its_section_and_tags_stale():
+    """Found by test_staleness on PostgreSQL: the section and tag scopes were read as the whole site."""
+    world = make_section("World", slug="world")
+    older = make_article(days=-3, section=world)
+    other = make_article(published_at=timezone.now() - timedelta(days=2, hours=1))  # the site's neighbour
+    newer = make_article(days=-1, section=world)
+    tagged = make_article(days=-4, tags=["Floods"])
+    moving = make_article(days=-10, section=world, tags=["Floods"])
+    before = keys.placement(moving.pk)
+    Article.objects.filter(pk=moving.pk).update(published_at=timezone.now() - timedelta(days=2) + timedelta(hours=1))
+
+    stale = keys.article_change(moving.pk, before, keys.placement(moving.pk))
+
+    assert keys.key("article", other.pk) in stale and keys.key("article", newer.pk) in stale  # in the site
+    assert keys.key("article", older.pk) in stale  # its previous in World, not on the site
+    assert keys.key("article", tagged.pk) in stale  # its previous under Floods
