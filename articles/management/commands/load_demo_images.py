@@ -98,8 +98,9 @@ class Command(BaseCommand):
                 head, sep, rest = article.body.partition("</p>")
                 second, sep2, rest = rest.partition("</p>")
                 gallery = gallery_html(images, [(by_file[name], caption) for name, caption in photos])
-                article.body = head + sep + second + sep2 + gallery + rest
-                article.save(update_fields=["body"])
+                # Like the lead images above: part of loading the demo, not an edit (no "Updated" date today).
+                body = head + sep + second + sep2 + gallery + rest
+                Article.objects.filter(pk=article.pk).update(body=body)
 
         made = sum(
             make_renditions(image, verify_files=True)
