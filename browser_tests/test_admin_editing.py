@@ -20,7 +20,9 @@ def newsroom():
     section = make_section("Africa", slug="africa")
     ana, bo = make_author("Ana Diallo"), make_author("Bo Traoré")
     other = make_article(headline="Background: a long headline about the Sahel that runs on past forty characters")
-    article = make_article(headline="Helicopters arrive in Bamako", section=section, authors=[ana, bo], tags=["Army"])
+    article = make_article(
+        headline="Helicopters arrive in Bamako", section=section, authors=[ana, bo], tags=["Army"], ready=True
+    )
     Tag.objects.create(name="Mali")
     return {"article": article, "other": other, "ana": ana, "bo": bo}
 
