@@ -133,6 +133,10 @@ class AuthorshipInline(OrderedInline):
     verbose_name = "author"
     verbose_name_plural = "byline (in order)"
 
+    def get_queryset(self, request):
+        # Each row is labelled with str(row), which names the author and the article.
+        return super().get_queryset(request).select_related("article", "author")
+
 
 class RelatedInline(OrderedInline):
     model = Related
@@ -141,6 +145,10 @@ class RelatedInline(OrderedInline):
     fields = ["related_article", "position"]
     verbose_name = "related article"
     verbose_name_plural = "related articles (curated, in order; the page fills up to four by shared tags)"
+
+    def get_queryset(self, request):
+        # Each row is labelled with str(row), which names both articles.
+        return super().get_queryset(request).select_related("article", "related_article")
 
 
 class CorrectionInline(admin.StackedInline):
