@@ -19,7 +19,7 @@ class PasskeyVerificationView(CompleteCredentialAuthenticationView):
         if isinstance(exc, OTPWebAuthnApiError) and user.is_authenticated:
             credentials = {"username": user.get_username()}
             user_login_failed.send(sender=__name__, credentials=credentials, request=self.request)
-            if self.request.axes_locked_out:
+            if getattr(self.request, "axes_locked_out", False):
                 # Locked out halfway: the password step must be passed again, after the cool-off.
                 logout(self.request)
         return super().handle_exception(exc)
