@@ -85,9 +85,11 @@ def has_passkey(user):
 
 
 def has_authenticator(user):
-    """Whether the user set up a second factor: an authenticator app or a passkey (either satisfies the rule)."""
+    """Whether the user set up a second factor, an authenticator app or a passkey (either satisfies the rule)."""
     if not hasattr(user, "_has_authenticator"):
-        user._has_authenticator = has_passkey(user) or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        apps = TOTPDevice.objects.filter(user=user, confirmed=True).values("pk")
+        passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).values("pk")
+        user._has_authenticator = apps.union(passkeys).exists()  # one query, on every admin page
     return user._has_authenticator
 
 
