@@ -230,25 +230,17 @@ OTP_TOTP_ISSUER = os.environ.get("NEWSROOM_NAME", "The Newsroom")
 # http://localhost works) and answers only the origins listed; see docs/security.md.
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
-OTP_WEBAUTHN_RP_ID = os.environ.get("NEWSROOM_WEBAUTHN_RP_ID") or next(
-    (
-        host.lstrip(".")
-        for host in ALLOWED_HOSTS
-        if "*" not in host and not host.startswith("[") and not host.replace(".", "").isdigit()
-    ),
-    "localhost",
-)
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("NEWSROOM_WEBAUTHN_ORIGINS") or (
-    list(
-        dict.fromkeys(
-            f"https://{host.lstrip('.')}"
-            for host in ALLOWED_HOSTS
-            if f".{host.lstrip('.')}".endswith(f".{OTP_WEBAUTHN_RP_ID}")
-        )
+_domains = [  # the allowed hosts that are domain names, not IP addresses or wildcards
+    host.lstrip(".") for host in ALLOWED_HOSTS if not ("*" in host or host.startswith("[") or host[-1].isdigit())
+]
+OTP_WEBAUTHN_RP_ID = os.environ.get("NEWSROOM_WEBAUTHN_RP_ID") or next(iter(_domains), "localhost")
+if HTTPS:
+    _origins = [f"https://{host}" for host in _domains if f".{host}".endswith(f".{OTP_WEBAUTHN_RP_ID}")]
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = (
+        env_list("NEWSROOM_WEBAUTHN_ORIGINS") or _origins or [f"https://{OTP_WEBAUTHN_RP_ID}"]
     )
-    if HTTPS
-    else ["http://localhost:8000"]
-)
+else:
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("NEWSROOM_WEBAUTHN_ORIGINS") or ["http://localhost:8000"]
 
 # Password-reset mail (Django's own views, linked from the admin login page): Django 6.1's MAILERS,
 # printed to the console unless EMAIL_HOST names an SMTP server.
