@@ -13,7 +13,7 @@ PYTHON ?= $(shell bin/find-python)
 # Local demo mode: production settings (DEBUG off, hashed static files) over
 # plain HTTP on this machine, with a secret key generated once into var/.
 DEMO_ENV = NEWSROOM_DEMO=1 DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
-	DJANGO_SECRET_KEY="$$(cat var/secret_key)"
+	NEWSROOM_WEBAUTHN_ORIGINS=http://localhost:$(PORT) DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
 .PHONY: help run worker migrate serve serve-cached bench bench-images loadtest faulttest audit test lint format check clean
 
@@ -60,7 +60,7 @@ run: $(VENV)/.installed var/secret_key
 	$(DEMO_ENV) $(PY) manage.py loaddata demo
 	$(DEMO_ENV) $(PY) manage.py load_demo_images
 	$(DEMO_ENV) $(PY) manage.py demo_editor
-	@echo "Serving on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/; passkeys: http://localhost:$(PORT)/admin/). Ctrl-C stops."
 	@# The demo photos' renditions were made by load_demo_images; the worker beside gunicorn makes those
 	@# of new uploads. Ctrl-C (or gunicorn exiting) stops both.
 	@$(DEMO_ENV) $(PY) manage.py db_worker --interval 1 & worker=$$!; \

@@ -1,7 +1,8 @@
 """
-The editors' admin site: Django's, with a second factor at login (django-otp, TOTP and
-recovery codes) and, when NEWSROOM_REQUIRE_2FA is on, Editors and superusers sent to set
-one up before anything else. Login throttling is django-axes' (settings). See docs/security.md.
+The editors' admin site: Django's, with a second factor at login (django-otp: TOTP, passkeys
+and security keys through django-otp-webauthn, recovery codes) and, when NEWSROOM_REQUIRE_2FA
+is on, Editors and superusers sent to set one up before anything else. Login throttling is
+django-axes' (settings). See docs/security.md.
 """
 
 import hashlib
@@ -13,17 +14,23 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import logout
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
 from articles.roles import EDITOR
 
@@ -70,10 +77,19 @@ def two_factor_required(user):
     return user.is_superuser or user.groups.filter(name=EDITOR).exists()
 
 
+def has_passkey(user):
+    """Whether the user registered a passkey or security key; asked once a request (kept on the user object)."""
+    if not hasattr(user, "_has_passkey"):
+        user._has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    return user._has_passkey
+
+
 def has_authenticator(user):
-    """Whether the user set up an authenticator app; asked once a request (kept on the user object)."""
+    """Whether the user set up a second factor, an authenticator app or a passkey (either satisfies the rule)."""
     if not hasattr(user, "_has_authenticator"):
-        user._has_authenticator = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        apps = TOTPDevice.objects.filter(user=user, confirmed=True).values("pk")
+        passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).values("pk")
+        user._has_authenticator = apps.union(passkeys).exists()  # one query, on every admin page
     return user._has_authenticator
 
 
@@ -83,6 +99,8 @@ def verify_code(user, code):
     app's code, anything else a recovery code. Each device throttles its own failures.
     """
     code = "".join(code.split())
+    if not code:
+        return None
     devices = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
     for device in devices.objects.filter(user=user, confirmed=True):
         if device.verify_is_allowed()[0] and device.verify_token(code):
@@ -90,8 +108,22 @@ def verify_code(user, code):
     return None
 
 
+@transaction.atomic
+def issue_recovery_codes(user):
+    """New recovery codes in place of any old ones; returns them, to be shown once."""
+    StaticDevice.objects.filter(user=user).delete()
+    recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in codes])
+    return codes
+
+
 class LoginForm(AdminAuthenticationForm):
-    """The admin login with the code of the user's authenticator, asked only of those who set one up."""
+    """
+    The admin login with the code of the user's authenticator, asked only of those who set one up.
+    Someone with a passkey may leave it empty: the password logs them in unverified, and the
+    login page then asks for the passkey (NewsroomAdminSite.second_step).
+    """
 
     otp_token = forms.CharField(
         label="Authentication code",
@@ -99,7 +131,8 @@ class LoginForm(AdminAuthenticationForm):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
         help_text="The 6-digit code from your authenticator app, or a recovery code. "
-        "Leave empty if you have not set up two-factor authentication.",
+        "Leave empty if you use a passkey or security key (asked for next), "
+        "or have not set up two-factor authentication.",
     )
 
     def clean(self):
@@ -107,6 +140,8 @@ class LoginForm(AdminAuthenticationForm):
         user = self.get_user()
         if user is not None and has_authenticator(user):
             code = cleaned_data.get("otp_token", "")
+            if not code and has_passkey(user):
+                return cleaned_data
             if not code:
                 raise ValidationError(
                     "Enter the code from your authenticator app (or a recovery code) as well.", code="token_required"
@@ -134,16 +169,40 @@ class ThrottledPasswordResetForm(PasswordResetForm):
         return super().get_users(email)
 
 
+class SecondStepForm(forms.Form):
+    otp_token = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
+    )
+
+
+class PasskeyForm(forms.Form):
+    """Names (after registration) or removes one of the user's passkeys."""
+
+    credential = forms.ModelChoiceField(queryset=WebAuthnCredential.objects.none(), widget=forms.HiddenInput)
+    name = forms.CharField(label="Name", max_length=64, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["credential"].queryset = WebAuthnCredential.objects.filter(user=user)
+
+
 class ConfirmAuthenticatorForm(forms.Form):
     otp_token = forms.CharField(
         label="Code from the app",
         max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
 class NewsroomAdminSite(admin.AdminSite):
     login_form = LoginForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # django-otp-webauthn ships this admin without registering it: administrators remove lost keys there.
+        self.register(WebAuthnCredential, WebAuthnCredentialAdmin)
 
     def has_permission(self, request):
         """Staff who set up an authenticator must have used it in this session."""
@@ -171,12 +230,51 @@ class NewsroomAdminSite(admin.AdminSite):
         view_after_enrolment.__wrapped__ = checked
         return view_after_enrolment
 
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        """The password, then for a user who has a passkey and left the code empty, the second step."""
+        user = request.user
+        if user.is_active and user.is_staff and not user.is_verified() and has_authenticator(user):
+            return self.second_step(request)
+        return super().login(request, extra_context)
+
+    def second_step(self, request):
+        """Finish logging in with a passkey (django-otp-webauthn's script), an app's code or a recovery code."""
+        user = request.user
+        next_url = request.GET.get("next", "")  # the forms post back to this URL, ?next= and all
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+            next_url = reverse("admin:index", current_app=self.name)
+        if request.method == "POST" and "cancel" in request.POST:
+            logout(request)
+            return redirect("admin:login")
+        form = SecondStepForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            device = verify_code(user, form.cleaned_data["otp_token"])
+            if device is not None:
+                otp_login(request, device)
+                return redirect(next_url)
+            form.add_error("otp_token", "That code is not right or has expired (after several, each try waits).")
+        context = {
+            **self.each_context(request),
+            "title": "Finish logging in",
+            "form": form,
+            "has_passkey": has_passkey(user),
+            "has_app": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+            "has_recovery_codes": StaticToken.objects.filter(device__user=user, device__confirmed=True).exists(),
+        }
+        return TemplateResponse(request, "admin/login_second_step.html", context)
+
     def get_urls(self):
         return [path("two-factor/", self.admin_view(self.two_factor), name="two_factor"), *super().get_urls()]
 
     def two_factor(self, request):
-        """Set up an authenticator app: scan the QR code, confirm with a code, keep the recovery codes."""
+        """
+        Set up an authenticator app (scan the QR code, confirm with a code) or passkeys (registered by
+        django-otp-webauthn's script, then named or removed here), and keep the recovery codes.
+        """
         user = request.user
+        if request.method == "POST" and "credential" in request.POST:
+            return self.change_passkey(request)
         device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
@@ -199,6 +297,7 @@ class NewsroomAdminSite(admin.AdminSite):
             "form": form,
             "required": two_factor_required(user),
             "devices": TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at"),
+            "passkeys": WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at"),
             "recovery_codes_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
             "qr_code": mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=4, omitsize=False)),
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
@@ -212,9 +311,29 @@ class NewsroomAdminSite(admin.AdminSite):
         request.user._has_authenticator = True
         # A new phone replaces the old one (perhaps lost), and new recovery codes the old ones.
         TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
-        StaticDevice.objects.filter(user=request.user).delete()
-        recovery = StaticDevice.objects.create(user=request.user, name="Recovery codes", confirmed=True)
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-        StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in codes])
+        codes = issue_recovery_codes(request.user)
         otp_login(request, device)
         return codes
+
+    def change_passkey(self, request):
+        """Name a passkey just registered (the first one also brings recovery codes), or remove one."""
+        form = PasskeyForm(request.POST, user=request.user)
+        if not form.is_valid():
+            messages.error(request, "That passkey is not one of yours, or is already removed.")
+            return redirect("admin:two_factor")
+        passkey = form.cleaned_data["credential"]
+        if "remove" in request.POST:
+            passkey.delete()
+            messages.success(request, f"“{passkey.name}” is removed: it no longer logs you in.")
+            return redirect("admin:two_factor")
+        passkey.name = form.cleaned_data["name"].strip() or "Passkey"
+        passkey.save(update_fields=["name"])
+        messages.success(request, f"“{passkey.name}” is registered: logging in now asks for it after your password.")
+        if StaticDevice.objects.filter(user=request.user).exists():
+            return redirect("admin:two_factor")
+        context = {
+            **self.each_context(request),
+            "title": "Recovery codes",
+            "recovery_codes": issue_recovery_codes(request.user),
+        }
+        return TemplateResponse(request, "admin/two_factor_done.html", context)

@@ -19,6 +19,8 @@ default, so a fresh checkout runs on SQLite with nothing set:
     AWS_STORAGE_BUCKET_NAME media on S3-compatible storage (django-storages); AWS_S3_ENDPOINT_URL,
                             AWS_S3_REGION_NAME, AWS_S3_CUSTOM_DOMAIN
     NEWSROOM_REQUIRE_2FA    "1": Editors and superusers must use two-factor authentication (docs/security.md)
+    NEWSROOM_WEBAUTHN_RP_ID the domain passkeys belong to (default: the first domain in DJANGO_ALLOWED_HOSTS);
+                            NEWSROOM_WEBAUTHN_ORIGINS, the comma-separated origins they are used from
     NEWSROOM_LOGIN_FAILURES failed logins before a lockout (default 5); NEWSROOM_LOGIN_COOLOFF_MINUTES (15)
     NEWSROOM_PROXY_COUNT    reverse proxies in front that append to X-Forwarded-For (default 0: REMOTE_ADDR)
     EMAIL_HOST              SMTP server for password-reset mail (default: printed to the console);
@@ -65,6 +67,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS when DJANGO_DEBUG=0.")
+HTTPS = env_flag("DJANGO_HTTPS", not DEBUG)
 
 INSTALLED_APPS = [
     "articles",
@@ -85,6 +88,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_tasks_db",
 ]
 
@@ -221,6 +225,22 @@ AXES_CLIENT_IP_CALLABLE = "newsroom.admin.client_ip_address"
 # without one are sent to set one up before anything else in the admin (newsroom/admin.py).
 NEWSROOM_REQUIRE_2FA = env_flag("NEWSROOM_REQUIRE_2FA", False)
 OTP_TOTP_ISSUER = os.environ.get("NEWSROOM_NAME", "The Newsroom")
+# Passkeys and security keys (django-otp-webauthn) as a second factor after the password, never in
+# place of it. A key belongs to the RP ID, a domain (not an IP address: over plain HTTP only
+# http://localhost works) and answers only the origins listed; see docs/security.md.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+_domains = [  # the allowed hosts that are domain names, not IP addresses or wildcards
+    host.lstrip(".") for host in ALLOWED_HOSTS if not ("*" in host or host.startswith("[") or host[-1].isdigit())
+]
+OTP_WEBAUTHN_RP_ID = os.environ.get("NEWSROOM_WEBAUTHN_RP_ID") or next(iter(_domains), "localhost")
+if HTTPS:
+    _origins = [f"https://{host}" for host in _domains if f".{host}".endswith(f".{OTP_WEBAUTHN_RP_ID}")]
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = (
+        env_list("NEWSROOM_WEBAUTHN_ORIGINS") or _origins or [f"https://{OTP_WEBAUTHN_RP_ID}"]
+    )
+else:
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("NEWSROOM_WEBAUTHN_ORIGINS") or ["http://localhost:8000"]
 
 # Password-reset mail (Django's own views, linked from the admin login page): Django 6.1's MAILERS,
 # printed to the console unless EMAIL_HOST names an SMTP server.
@@ -362,7 +382,6 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             _media_origins.append(f"https://{_bucket}.s3.{_region}.amazonaws.com")
     SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], *_media_origins]
 
-HTTPS = env_flag("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
 # Load balancers probe the health endpoint over plain HTTP, from inside.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

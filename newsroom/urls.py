@@ -59,6 +59,8 @@ def favicon(request):
 
 urlpatterns = [
     *password_reset_urls,
+    # Passkeys' ceremonies (newsroom/passkeys.py), before the admin's catch-all.
+    path("admin/passkeys/", include("newsroom.passkeys")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path(
