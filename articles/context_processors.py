@@ -10,8 +10,9 @@ def site(request):
         "site_name": settings.NEWSROOM_NAME,
         "site_description": settings.NEWSROOM_DESCRIPTION,
         "site_language": settings.NEWSROOM_LANGUAGE,
-        # Lazy: evaluated only when a template renders the menu. A section without
-        # a published article stays out of it (caching.keys adds MENU when that changes).
-        "nav_sections": with_published_articles(Section.objects.all()),
+        # Lazy, query and all: built only when a template renders the menu (views that list the
+        # sections anyway pass their own). A section without a published article stays out of it
+        # (caching.keys adds MENU when that changes).
+        "nav_sections": SimpleLazyObject(lambda: list(with_published_articles(Section.objects.all()))),
         "breaking_news": SimpleLazyObject(lambda: BreakingNews.objects.current().first()),
     }

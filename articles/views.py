@@ -85,13 +85,7 @@ class HomeView(PublishedArticlesMixin, ListView):
         shows(FRONT_PAGE)
         # Also the header's menu: sections with a published story (a draft's section stays unseen).
         self.sections = list(with_published_articles(Section.objects.all()))
-        self.curated = list(
-            Article.objects.published()
-            .filter(front_page_slot__in=FrontPageSlot.objects.current())
-            .select_related("section", "lead_image")
-            .defer("body")
-            .order_by("front_page_slot__position", "front_page_slot__id")
-        )
+        self.curated = FrontPageSlot.objects.stories()
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
