@@ -468,7 +468,8 @@ class Article(models.Model):
     @staticmethod
     def _with_thumbnails(articles):
         """Their lead images and renditions: two queries more, only when some of them has a lead image."""
-        prefetch_related_objects(articles, "lead_image", lead_image_renditions())
+        if any(article.lead_image_id for article in articles):  # prefetching nothing still costs ~0.5 ms
+            prefetch_related_objects(articles, "lead_image", lead_image_renditions())
         return articles
 
 
