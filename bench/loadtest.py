@@ -289,14 +289,17 @@ class Editor:
         if response.status_code != 302:
             raise EditorError(f"admin login answered {response.status_code}")
 
-    def save(self, pk, changes):
-        """Post the change form with `changes`; the time the save's response arrived."""
+    def save(self, pk, changes, button="_continue"):
+        """
+        Post the change form with `changes` and `button` (_continue: Update, or Save draft;
+        _publish: Publish); the time the save's response arrived.
+        """
         url = f"{self.base}/admin/articles/article/{pk}/change/"
         page = self.session.get(url, timeout=30)
         if page.status_code != 200:
             raise EditorError(f"GET {url} answered {page.status_code}")
         fields = [(name, value) for name, value in parse_form(page.text, "article_form").fields if name not in changes]
-        data = [*fields, *changes.items(), ("_save", "Save")]
+        data = [*fields, *changes.items(), (button, "")]
         response = self.session.post(url, data=data, allow_redirects=False, timeout=30)
         saved = time.monotonic()
         if response.status_code != 302:
@@ -328,7 +331,6 @@ def first_seen(path, expected, saved, timeout=10.0, base=BASE):
 
 def run_editor(editor, stop, out, run_id, journal_name="editor.jsonl"):
     from django.db import close_old_connections
-    from django.utils import timezone
 
     from articles.models import Article
 
@@ -352,18 +354,16 @@ def run_editor(editor, stop, out, run_id, journal_name="editor.jsonl"):
                     article = Article.objects.filter(status=Article.Status.DRAFT).order_by("?").first()
                     if article is None:
                         raise EditorError("no draft left to publish")
-                    now = timezone.localtime().replace(microsecond=0)
                     record |= {"action": "publish", "pk": article.pk}
+                    # Publish, with the time left empty: "the moment you press Publish".
                     saved = editor.save(
                         article.pk,
-                        {
-                            "headline": headline,
-                            "status": Article.Status.PUBLISHED,
-                            "published_at_0": now.date().isoformat(),
-                            "published_at_1": now.time().isoformat(),
-                        },
+                        {"headline": headline, "published_at_0": "", "published_at_1": ""},
+                        button="_publish",
                     )
                     article.refresh_from_db()
+                    if not article.is_live:  # refused by the ready check: the admin says so and keeps a draft
+                        raise EditorError(f"article {article.pk} was not published (not ready for readers?)")
                 record["save_s"] = saved - started
                 pages = [article.get_absolute_url(), "/"]
                 record["seen"] = [
@@ -611,9 +611,11 @@ def main():
             f"{description['database']}, cache: {description['cache']}, "
             f"page cache {'on' if description['page_cache'] else 'off'}, {workers} gunicorn workers"
         )
-        with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as varnish_stack:  # (rebinding `stack` would stop gunicorn)
             if through_varnish:
-                stack.enter_context(varnishd(VARNISH_PORT, PORT, workdir=out / "varnishd", env=os.environ.copy()))
+                varnish_stack.enter_context(
+                    varnishd(VARNISH_PORT, PORT, workdir=out / "varnishd", env=os.environ.copy())
+                )
             for name in PHASE_NAMES:
                 base = VARNISH_BASE if PHASES[name]["varnish"] else BASE
                 before = varnish_counters(out) if PHASES[name]["varnish"] else None
