@@ -39,6 +39,9 @@ SHARED_EXPIRY_GRID = 60
 # Stands in for the CSP nonce in stored pages: content cannot contain it (text is
 # escaped, and the body's sanitizer drops comments), so only real nonces are replaced.
 NONCE_PLACEHOLDER = b"<!--newsroom:csp-nonce-->"
+# A page gone stale is rendered again by one request; for at most this long, readers asking for it
+# meanwhile get the stale copy (never stored downstream) instead of all rendering it at once.
+RENDER_CLAIM_SECONDS = 2
 # Headers rebuilt for each response rather than stored with the page.
 UNSTORED_HEADERS = {"set-cookie", "vary", "cache-control", "etag", "last-modified", "content-length"}
 KEY_HEADERS = ("xkey", "Surrogate-Key")  # Varnish's xkey, Fastly; Cloudflare's Cache-Tag is comma-separated
@@ -202,22 +205,36 @@ def conditional(request, response, page, timeout):
 
 
 def find_page(request):
-    """The stored page for this request, if none of its keys changed since: this worker's copy or the shared one."""
+    """
+    (key, page, current) for a request to a cached view: this worker's copy of
+    the page, or the shared one when this worker's is missing or stale; page is
+    None when neither exists. None for a request to no cached view.
+    """
     parameters = cached_view_parameters(request)
     if parameters is None:
         return None
     key = page_key(request, parameters)
     local_pages = caches["local_pages"]
     page = local_pages.get(key)
-    if page is None:
-        page = quietly(cache.get, key)
-        if page is None:
-            return None
-        local_pages.set(key, page, timeout=max(1, page.expires - int(time.time())))
-    return page if is_current(page.keys, page.clock) else None
+    if page is not None and is_current(page.keys, page.clock):
+        return key, page, True
+    shared = quietly(cache.get, key)
+    if shared is not None:
+        local_pages.set(key, shared, timeout=max(1, shared.expires - int(time.time())))
+        page = shared
+    return key, page, page is not None and is_current(page.keys, page.clock)
 
 
-def respond(request, page):
+def claim_render(key):
+    """True for the one request that renders a stale page again; the others serve the stale copy meanwhile."""
+    return quietly(cache.add, f"{key}:rendering", 1, timeout=RENDER_CLAIM_SECONDS, default=True)
+
+
+def release_render(key):
+    quietly(cache.delete, f"{key}:rendering")
+
+
+def page_response(request, page):
     content = page.content
     if NONCE_PLACEHOLDER in content:
         content = content.replace(NONCE_PLACEHOLDER, str(get_nonce(request)).encode())
@@ -225,7 +242,18 @@ def respond(request, page):
     for name, value in page.headers:
         response[name] = value
     patch_vary_headers(response, ("Cookie",))  # as the page rendered for an anonymous reader had it
-    return conditional(request, response, page, max(0, page.shared_expires - int(time.time())))
+    return response
+
+
+def respond(request, page):
+    return conditional(request, page_response(request, page), page, max(0, page.shared_expires - int(time.time())))
+
+
+def respond_stale(request, page):
+    """The stale copy, while another request renders the page again: for this reader only, stored by no one."""
+    response = page_response(request, page)
+    add_never_cache_headers(response)
+    return response
 
 
 class PageCacheMiddleware:
@@ -240,9 +268,18 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         if enabled() and request.method in ("GET", "HEAD") and not has_private_cookies(request):
-            page = find_page(request)
-            if page is not None:
-                return respond(request, page)
+            found = find_page(request)
+            if found is not None:
+                key, page, current = found
+                if current:
+                    return respond(request, page)
+                if page is not None:
+                    if not claim_render(key):
+                        return respond_stale(request, page)
+                    try:
+                        return self.get_response(request)
+                    finally:
+                        release_render(key)
         return self.get_response(request)
 
 

@@ -630,3 +630,33 @@ def test_a_move_makes_its_new_neighbours_in_its_section_and_tags_stale():
     assert keys.key("article", other.pk) in stale and keys.key("article", newer.pk) in stale  # in the site
     assert keys.key("article", older.pk) in stale  # its previous in World, not on the site
     assert keys.key("article", tagged.pk) in stale  # its previous under Floods
+
+
+def test_while_one_request_renders_a_stale_page_the_others_get_the_stale_copy_stored_by_no_one(
+    client, story, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    url = reverse("articles:home")
+    client.get(url)
+    story["article"].headline = "Comet renamed"
+    story["article"].save()
+    key = page_cache.page_key(client.get(url).wsgi_request, ("page",))  # renders and stores the new page
+    story["article"].headline = "Comet renamed again"
+    story["article"].save()
+
+    cache.set(f"{key}:rendering", 1)  # another worker is rendering the page now
+    with django_assert_num_queries(0):
+        stale = client.get(url, HTTP_IF_NONE_MATCH="*")
+    assert stale.status_code == 200
+    assert b"Comet renamed" in stale.content and b"Comet renamed again" not in stale.content
+    assert "no-store" in stale["Cache-Control"] and "private" in stale["Cache-Control"]
+    assert "s-maxage" not in stale["Cache-Control"] and not stale.has_header("ETag")
+    assert not stale.has_header("xkey")
+
+    cache.delete(f"{key}:rendering")  # that render is over (or its claim ran out): the next request renders
+    fresh = client.get(url)
+    assert b"Comet renamed again" in fresh.content and fresh.has_header("ETag")
+    assert cache.get(f"{key}:rendering") is None  # the claim is given back once the page is stored
+    with django_assert_num_queries(0):
+        assert client.get(url)["ETag"] == fresh["ETag"]
