@@ -1,5 +1,7 @@
 import pytest
 
+from .factories import member_of
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings, request):
@@ -29,3 +31,26 @@ def server_database(tmp_path):
 
     with scratch_database(tmp_path) as database_url:
         yield database_url
+
+
+# The newsroom's roles (articles/roles.py), for the workflow, publishing and admin tests.
+@pytest.fixture
+def reporter():
+    return member_of("Reporter", "rita")
+
+
+@pytest.fixture
+def editor():
+    return member_of("Editor", "eddie")
+
+
+@pytest.fixture
+def reporter_client(client, reporter):
+    client.force_login(reporter)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client

@@ -3,9 +3,12 @@
 from datetime import timedelta
 from itertools import count
 
+from django.apps import apps
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from articles.models import Article, Author, Authorship, Related, Section
+from articles.roles import ensure_roles
 
 _serial = count(1)
 
@@ -74,3 +77,13 @@ def make_image(width=1600, height=1000, renditions=True, **fields):
     if renditions:
         make_renditions(image)
     return image
+
+
+def member_of(group, username):
+    """A staff user in the newsroom role `group` ("Reporter", "Editor")."""
+    if not Group.objects.filter(name=group).exists():
+        # A transactional test elsewhere in the run emptied the tables the migration filled.
+        ensure_roles(apps)
+    user = User.objects.create_user(username, f"{username}@example.com", "a-long-password-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user

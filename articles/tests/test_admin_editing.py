@@ -17,20 +17,10 @@ from pytest_django.asserts import assertContains, assertNotContains
 from articles import revisions
 from articles.models import EDITING_EXPIRY, Article, Correction, EditingSession, Tag
 
-from .factories import make_article
-from .test_workflow import ARTICLES, change_url, form_data, login, member_of
+from .factories import make_article, member_of
+from .test_workflow import ARTICLES, change_url, form_data, login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor():
-    return member_of("Editor", "eddie")
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    return login(client, editor)
 
 
 VOCABULARY = ["the", "a", "of", "minister", "said", "war", "peace", "talks", "city", "and", "to", "in", "on"]

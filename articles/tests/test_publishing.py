@@ -14,22 +14,12 @@ from pytest_django.asserts import assertContains, assertNotContains
 from articles import revisions
 from articles.models import Article, Correction
 
-from .factories import make_article, make_author, make_section
-from .test_workflow import article_versions, change_url, form_data, login, member_of, message_texts
+from .factories import make_article, make_author, make_section, member_of
+from .test_workflow import article_versions, change_url, form_data, login, message_texts
 
 pytestmark = pytest.mark.django_db
 
 DRAFT = Article.Status.DRAFT
-
-
-@pytest.fixture
-def editor():
-    return member_of("Editor", "eddie")
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    return login(client, editor)
 
 
 def press(client, article, button, **changes):

@@ -27,7 +27,7 @@ from articles.roles import ensure_roles
 from articles.services import publish_articles, unpublish_articles
 
 from . import factories
-from .factories import make_author, make_section, relate
+from .factories import make_author, make_section, member_of, relate
 
 
 def make_article(**fields):
@@ -48,38 +48,9 @@ def message_texts(response):
     return [str(message) for message in response.context["messages"]]
 
 
-def member_of(group, username):
-    if not Group.objects.filter(name=group).exists():
-        # A transactional test elsewhere in the run emptied the tables the migration filled.
-        ensure_roles(apps)
-    user = User.objects.create_user(username, f"{username}@example.com", "a-long-password-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def reporter():
-    return member_of("Reporter", "rita")
-
-
-@pytest.fixture
-def editor():
-    return member_of("Editor", "eddie")
-
-
 def login(client, user):
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def reporter_client(client, reporter):
-    return login(client, reporter)
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    return login(client, editor)
 
 
 def form_data(client, url, **overrides):
