@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 
-from .base import NaturalKeyManager
+from .base import NaturalKeyManager, max_length_checks
 
 
 def image_upload_to(image, filename):
@@ -102,6 +102,7 @@ class Image(models.Model):
             models.CheckConstraint(
                 condition=Q(renditions_status__in=["pending", "ready", "failed"]), name="image_renditions_status_valid"
             ),
+            *max_length_checks("image", alt_text=300, credit=255, sha256=64, renditions_status=10),
         ]
 
     def __str__(self):
@@ -267,6 +268,7 @@ class Rendition(models.Model):
         ordering = ["image", "kind", "format", "width"]
         constraints = [
             models.UniqueConstraint(fields=["image", "spec"], name="rendition_unique_spec"),
+            *max_length_checks("rendition", spec=40, kind=10, format=10, signature=16),
         ]
 
     def __str__(self):

@@ -14,10 +14,10 @@ from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
-from articles.models import Article, Tag
+from articles.models import Article, Image, Tag
 from articles.models.taxonomy import normalize_tag_name, tag_key
 
-from .factories import make_article
+from .factories import make_article, make_image
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,14 @@ def test_the_orm_cannot_store_a_value_longer_than_the_field(field):
     assert not Article.objects.exists()
 
 
+def test_a_photo_with_a_too_long_alt_text_is_not_stored(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    image = make_image(renditions=False)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Image.objects.filter(pk=image.pk).update(alt_text="x" * 10_000)
+    assert len(Image.objects.get(pk=image.pk).alt_text) < 300
+
+
 def test_a_value_at_the_limit_is_stored():
     article = make_article(headline="é" * 255)
     assert Article.objects.get(pk=article.pk).headline == "é" * 255
@@ -78,7 +86,7 @@ def test_every_charfield_has_its_length_checked_in_the_database():
             and isinstance(constraint.condition.lhs, Length)
         }
         for field in model._meta.local_concrete_fields:
-            if isinstance(field, models.CharField) and model._meta.model_name not in ("image", "rendition"):
+            if isinstance(field, models.CharField):
                 assert checks.get(field.name) == field.max_length, f"{model.__name__}.{field.name}"
 
 
