@@ -34,6 +34,8 @@ def escape(value):
     Each {{ value }} escaped as Django escapes it (&#x27; and &quot;, where
     MarkupSafe writes &#39; and &#34;), so the pages read byte for byte as before.
     """
+    if type(value) is str:
+        return Markup(html_lib.escape(value))
     if hasattr(value, "__html__"):
         return value
     return Markup(html_lib.escape(str(value)))
