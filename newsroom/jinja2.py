@@ -32,7 +32,7 @@ _JSON_ESCAPES = ((">", "\\u003E"), ("<", "\\u003C"), ("&", "\\u0026"))
 def escape(value):
     """
     Each {{ value }} escaped as Django escapes it (&#x27; and &quot;, where
-    MarkupSafe writes &#39; and &#34;), so the pages read byte for byte as before.
+    MarkupSafe writes &#39; and &#34;), so the pages carry the same markup as before.
     """
     if type(value) is str:
         return Markup(html_lib.escape(value))
