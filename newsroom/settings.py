@@ -118,6 +118,21 @@ ROOT_URLCONF = "newsroom.urls"
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
 TEMPLATES = [
+    # The public pages, in Jinja2: their rendering takes a third less CPU (docs/development.md, "Templates").
+    {
+        "BACKEND": "newsroom.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "newsroom.jinja2.environment",
+            "keep_trailing_newline": True,  # as Django's templates
+            "context_processors": [
+                "django.template.context_processors.csp",
+                "articles.context_processors.site",
+            ],
+        },
+    },
+    # The admin, the sitemaps and robots.txt.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
