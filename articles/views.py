@@ -75,8 +75,9 @@ class HomeView(PublishedArticlesMixin, ListView):
     then page 1 shows the lead, the top stories and a block per section with
     its latest stories, and the list of the rest, newest first, leaves the
     curated stories out on every page. With nothing curated it is the plain
-    newest-first list. Queries: sections, curated stories, section blocks (page
-    1, curated), the page of the list, then bylines and thumbnails for all of them.
+    newest-first list. Queries: sections, front-page slots, then when some are
+    current their stories and the section blocks (page 1), the page of the
+    list, then bylines and thumbnails for all of them.
     """
 
     template_name = "articles/home.html"

@@ -184,9 +184,9 @@ def test_the_second_page_is_the_rest_without_the_curated_stories(client, desk, s
     assertContains(response, '<h1 class="page-title">Latest news</h1>')
 
 
-# Queries: sections (also the menu), the curated stories, the section blocks, the page of the list,
-# bylines, renditions (some stories have a lead image) and the breaking-news banner.
-CURATED_HOME_PAGE_QUERIES = 7
+# Queries: sections (also the menu), the front-page slots, their stories, the section blocks, the page
+# of the list, bylines, renditions (some stories have a lead image) and the breaking-news banner.
+CURATED_HOME_PAGE_QUERIES = 8
 
 
 @pytest.mark.parametrize("count", [3, 25])
