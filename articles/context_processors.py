@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .models import BreakingNews, Section, with_published_articles
+from .header import site_header
 
 
 def site(request):
@@ -10,9 +10,9 @@ def site(request):
         "site_name": settings.NEWSROOM_NAME,
         "site_description": settings.NEWSROOM_DESCRIPTION,
         "site_language": settings.NEWSROOM_LANGUAGE,
-        # Lazy, query and all: built only when a template renders the menu (views that list the
-        # sections anyway pass their own). A section without a published article stays out of it
+        # Lazy: the header's one query runs when a template shows the menu or the banner (or a view
+        # asked for it first). A section without a published article stays out of the menu
         # (caching.keys adds MENU when that changes).
-        "nav_sections": SimpleLazyObject(lambda: list(with_published_articles(Section.objects.all()))),
-        "breaking_news": SimpleLazyObject(lambda: BreakingNews.objects.current().first()),
+        "nav_sections": SimpleLazyObject(lambda: site_header(request).sections),
+        "breaking_news": SimpleLazyObject(lambda: site_header(request).banner),
     }

@@ -23,6 +23,7 @@ from django.views.generic import (
 from . import search
 from .bodies import render_bodies
 from .caching.keys import FRONT_PAGE, list_key, related_lists, shows
+from .header import site_header
 from .models import (
     SECTION_BLOCK_SIZE,
     Article,
@@ -85,7 +86,7 @@ class HomeView(PublishedArticlesMixin, ListView):
     def get(self, request, *args, **kwargs):
         shows(FRONT_PAGE)
         # Also the header's menu: sections with a published story (a draft's section stays unseen).
-        self.sections = list(with_published_articles(Section.objects.all()))
+        self.sections = site_header(request).sections
         self.curated = FrontPageSlot.objects.stories()
         return super().get(request, *args, **kwargs)
 
@@ -402,7 +403,7 @@ class SearchView(ListView):
                 "There was nothing to look for in that search: add a word or a phrase "
                 "(punctuation and -exclusions alone find nothing)."
             )
-        self.sections = list(with_published_articles(Section.objects.all()))
+        self.sections = site_header(request).sections
         self.tags = list(search.published_tags())
         self.section = self.choose(self.sections, "section")
         self.tag = self.choose(self.tags, "tag")

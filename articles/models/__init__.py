@@ -10,6 +10,7 @@ from .articles import (
     Related,
     TaggedArticle,
     listing_prefetches,
+    published_condition,
     with_published_articles,
 )
 from .base import NaturalKeyManager
@@ -57,5 +58,6 @@ __all__ = [
     "new_preview_token",
     "preview_expiry",
     "srcset",
+    "published_condition",
     "with_published_articles",
 ]

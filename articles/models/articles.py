@@ -393,7 +393,7 @@ class Article(models.Model):
         the rest of the page together (docs/performance.md). The links are
         teasers: no body.
         """
-        live, live_params = _published_condition()
+        live, live_params = published_condition()
         at = Article._meta.get_field("published_at").get_db_prep_value(self.published_at, connection)
         columns = "{t}.id, {t}.headline, {t}.slug, {t}.standfirst, {t}.published_at, {t}.lead_image_id"
         # A tag scope is a join, as the ORM writes filter(tags=tag): PostgreSQL then walks the
@@ -473,7 +473,7 @@ class Article(models.Model):
         return articles
 
 
-def _published_condition():
+def published_condition():
     """
     ArticleQuerySet.published() as SQL on the unaliased article table, (sql,
     params): raw queries use the one visibility rule instead of repeating it.

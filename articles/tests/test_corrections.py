@@ -28,11 +28,11 @@ CORRECTION = Correction.Kind.CORRECTION
 CLARIFICATION = Correction.Kind.CLARIFICATION
 UPDATE = Correction.Kind.UPDATE
 
-# The article page: the reader's 5 queries (see test_views.py), its corrections read
+# The article page: the reader's 4 queries (see test_views.py), its corrections read
 # with its byline and tags, whatever the number of corrections.
-ARTICLE_PAGE_QUERIES = 5
-# One page of corrections with their articles (no COUNT), the section navigation, the banner.
-CORRECTIONS_PAGE_QUERIES = 3
+ARTICLE_PAGE_QUERIES = 4
+# One page of corrections with their articles (no COUNT), the page header (menu and banner).
+CORRECTIONS_PAGE_QUERIES = 2
 
 
 def correct(article, text="An earlier version misspelt a name.", kind=CORRECTION, **fields):

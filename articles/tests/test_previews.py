@@ -28,9 +28,9 @@ from .factories import make_article, make_author, make_section
 pytestmark = pytest.mark.django_db
 
 DRAFT = Article.Status.DRAFT
-# The link, then the reader's article page (5: article; byline, tags and corrections;
-# previous/next and related articles; section navigation; the breaking-news banner).
-PREVIEW_LINK_QUERIES = 6
+# The link, then the reader's article page (4: article; byline, tags and corrections;
+# previous/next and related articles; the page header, section navigation and banner).
+PREVIEW_LINK_QUERIES = 5
 
 
 def make_user(username, *groups, **fields):

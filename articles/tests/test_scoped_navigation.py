@@ -193,8 +193,8 @@ def test_model_scope_argument(world):
 
 
 # Article; byline, tags and corrections; previous/next and related articles (one
-# query); the section navigation; the breaking-news banner. The scope adds none.
-ARTICLE_PAGE_QUERIES = 5
+# query); the page header (section navigation and breaking-news banner). The scope adds none.
+ARTICLE_PAGE_QUERIES = 4
 
 
 @pytest.mark.parametrize("scope", ["", "?in=tag:mali", "?in=section:africa", "?in=tag:nope"])

@@ -30,13 +30,13 @@ from .factories import make_article, make_author, make_section
 DRAFT = Article.Status.DRAFT
 SEARCH_URL = reverse("articles:search")
 
-# sections and tags (for the form and the header), the ranked page with its count, its articles, bylines,
-# and the breaking-news banner (on every page)
-SEARCH_QUERIES = 6
-# sections and tags, the ranked page (empty: no articles to fetch), the banner
-NO_MATCH_QUERIES = 4
-# sections and tags, the banner
-FORM_ONLY_QUERIES = 3
+# the page header (sections, also for the form, and the breaking-news banner), tags, the ranked page
+# with its count, its articles, bylines
+SEARCH_QUERIES = 5
+# the header, tags, the ranked page (empty: no articles to fetch)
+NO_MATCH_QUERIES = 3
+# the header, tags
+FORM_ONLY_QUERIES = 2
 
 
 def result_slugs(response):

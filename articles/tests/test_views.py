@@ -696,18 +696,18 @@ def test_section_page_is_paginated_too(client, twenty_five):
 # Query budgets (anonymous readers unless said otherwise).
 
 # The article page: the article; its byline, tags and corrections (Article.load_page_data);
-# previous/next and related articles (Article.get_links); the section navigation; the
-# breaking-news banner (every page that renders base.html, articles/context_processors.py).
+# previous/next and related articles (Article.get_links); the page header, the section
+# navigation and the breaking-news banner in one query (every page, articles/header.py).
 # Related articles with lead images add their images and renditions (2, see below).
-ARTICLE_PAGE_QUERIES = 5
-ARTICLE_PAGE_QUERIES_CURATED_FULL = 5
-# A draft seen by staff: the reader's 5, the session, the user, and whether they set up a second
+ARTICLE_PAGE_QUERIES = 4
+ARTICLE_PAGE_QUERIES_CURATED_FULL = 4
+# A draft seen by staff: the reader's 4, the session, the user, and whether they set up a second
 # factor that this session has not used (the admin's rule, newsroom/admin.py).
-PREVIEW_PAGE_QUERIES = 8
+PREVIEW_PAGE_QUERIES = 7
 # Lists never COUNT (articles/pagination.py): one page query fetching a row more than it shows.
 # The home page also looks up its curated stories (test_frontpage.py pins the curated page).
-HOME_PAGE_QUERIES = 5
-SCOPED_PAGE_QUERIES = 5
+HOME_PAGE_QUERIES = 4
+SCOPED_PAGE_QUERIES = 4
 
 
 def build_article_world(*, tags, curated, others, authors):
