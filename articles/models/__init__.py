@@ -10,14 +10,13 @@ from .articles import (
     Related,
     TaggedArticle,
     listing_prefetches,
-    published_condition,
-    with_published_articles,
 )
 from .base import NaturalKeyManager
 from .corrections import Correction, CorrectionQuerySet
 from .editing import EDITING_EXPIRY, EDITING_PING, EditingSession
 from .frontpage import SECTION_BLOCK_SIZE, BreakingNews, FrontPageSlot
 from .images import Image, Rendition, image_upload_to, srcset
+from .links import published_condition, with_published_articles
 from .live import LiveUpdate
 from .previews import PreviewLink, PreviewLinkQuerySet, new_preview_token, preview_expiry
 from .redirects import ArticleRedirect, ArticleRedirectQuerySet
