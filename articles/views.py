@@ -117,7 +117,6 @@ class HomeView(PublishedArticlesMixin, ListView):
         prefetch_related_objects(shown, *listing_prefetches())
         return context | {
             "feeds": feed_links("latest"),
-            "nav_sections": self.sections,
             "lead": self.curated[0] if front_page else None,
             "top_stories": self.curated[1:] if front_page else [],
             "section_blocks": blocks,
@@ -445,7 +444,6 @@ class SearchView(ListView):
             "searched": bool(self.parsed),
             "notices": self.notices,
             "sections": self.sections,
-            "nav_sections": self.sections,
             "tags": self.tags,
             "tag_options": search.tag_options(self.tags, self.tag),
             "section": self.section,

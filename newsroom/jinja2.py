@@ -11,7 +11,6 @@ import json
 
 import jinja2
 from django.core.serializers.json import DjangoJSONEncoder
-from django.template.backends import jinja2 as django_jinja2
 from django.template.defaultfilters import join, urlencode
 from django.templatetags.static import static
 from django.urls import reverse
@@ -108,31 +107,3 @@ def environment(**options):
         linebreaks=lambda value: mark_safe(linebreaks(value, autoescape=True)),
     )
     return env
-
-
-class Jinja2(django_jinja2.Jinja2):
-    """
-    Django's Jinja2 backend, with the view's context winning over the context
-    processors', as in Django's templates (Django's backend lets the processors
-    win): HomeView and SearchView pass `nav_sections` already loaded.
-    """
-
-    def get_template(self, template_name):
-        return Template(super().get_template(template_name).template, self)
-
-    def from_string(self, template_code):
-        return Template(self.env.from_string(template_code), self)
-
-
-class Template(django_jinja2.Template):
-    def render(self, context=None, request=None):
-        if request is None:
-            return super().render(context)
-        processed = {
-            "request": request,
-            "csrf_input": django_jinja2.csrf_input_lazy(request),
-            "csrf_token": django_jinja2.csrf_token_lazy(request),
-        }
-        for context_processor in self.backend.template_context_processors:
-            processed.update(context_processor(request))
-        return super().render(processed | (context or {}))

@@ -120,7 +120,7 @@ WSGI_APPLICATION = "newsroom.wsgi.application"
 TEMPLATES = [
     # The public pages, in Jinja2: their rendering takes a third less CPU (docs/development.md, "Templates").
     {
-        "BACKEND": "newsroom.jinja2.Jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
         "OPTIONS": {
