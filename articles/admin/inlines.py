@@ -46,6 +46,7 @@ class OrderedInline(admin.TabularInline):
 
     template = "admin/articles/edit_inline/ordered_tabular.html"
     extra = 0
+    row_relations = ()  # loaded with the rows (select_related): what str(row) names
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -60,6 +61,10 @@ class OrderedInline(admin.TabularInline):
 
         return OrderedFormSet
 
+    def get_queryset(self, request):
+        # Each row is labelled with str(row), which names the articles and authors in row_relations.
+        return super().get_queryset(request).select_related(*self.row_relations)
+
 
 class AuthorshipInline(OrderedInline):
     model = Authorship
@@ -69,9 +74,7 @@ class AuthorshipInline(OrderedInline):
     verbose_name = "author"
     verbose_name_plural = "byline (in order)"
 
-    def get_queryset(self, request):
-        # Each row is labelled with str(row), which names the author and the article.
-        return super().get_queryset(request).select_related("article", "author")
+    row_relations = ["article", "author"]
 
 
 class RelatedInline(OrderedInline):
@@ -82,9 +85,7 @@ class RelatedInline(OrderedInline):
     verbose_name = "related article"
     verbose_name_plural = "related articles (curated, in order; the page fills up to four by shared tags)"
 
-    def get_queryset(self, request):
-        # Each row is labelled with str(row), which names both articles.
-        return super().get_queryset(request).select_related("article", "related_article")
+    row_relations = ["article", "related_article"]
 
 
 class CorrectionInline(admin.StackedInline):
